@@ -1,0 +1,25 @@
+# One command to set up and run the service, one to set up and run the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: setup serve test lint
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+serve: setup
+	$(VENV)/bin/bertsum serve
+
+lint: setup
+	$(VENV)/bin/ruff check app model tests scripts
+	$(VENV)/bin/ruff format --check app model tests scripts
+	$(VENV)/bin/mypy app model scripts
+
+test: lint
+	$(VENV)/bin/pytest

@@ -1,0 +1,1 @@
+"""HTTP service: routes, schemas, settings, dynamic batcher, metrics and errors."""

@@ -1,0 +1,1 @@
+"""The ML library: splitting, encoding, scoring network, selection, training, evaluation."""

@@ -1,0 +1,84 @@
+"""Plain data types that cross from model/ to app/: sentences, budgets, prepared documents, summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_NUM_SENTENCES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of a document: ``document[start:end] == text``."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How long a summary may be: a sentence count, a ratio of the document's sentences, or words.
+
+    At most one field is set; with none set the budget is ``DEFAULT_NUM_SENTENCES`` sentences.
+    """
+
+    num_sentences: int | None = None
+    ratio: float | None = None
+    max_words: int | None = None
+
+    def __post_init__(self) -> None:
+        given = [v for v in (self.num_sentences, self.ratio, self.max_words) if v is not None]
+        if len(given) > 1:
+            raise ValueError("give at most one of num_sentences, ratio and max_words")
+        if self.num_sentences is not None and self.num_sentences < 1:
+            raise ValueError("num_sentences must be at least 1")
+        if self.ratio is not None and not 0.0 < self.ratio <= 1.0:
+            raise ValueError("ratio must be in (0, 1]")
+        if self.max_words is not None and self.max_words < 1:
+            raise ValueError("max_words must be at least 1")
+
+    def max_sentences(self, num_document_sentences: int) -> int:
+        """Largest number of sentences this budget allows for a document of that many sentences."""
+        if self.ratio is not None:
+            return max(1, round(self.ratio * num_document_sentences))
+        if self.max_words is not None:
+            return num_document_sentences
+        return self.num_sentences or DEFAULT_NUM_SENTENCES
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSentence:
+    """A chosen sentence with its relevance score in [0, 1]."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The chosen sentences in document order, plus the score of every sentence."""
+
+    sentences: list[ScoredSentence]
+    scores: list[float]
+    num_document_sentences: int
+
+    @property
+    def text(self) -> str:
+        """The chosen sentences joined with a space."""
+        return " ".join(s.text for s in self.sentences)
+
+
+@dataclass(slots=True)
+class PreparedDocument:
+    """A split and tokenized document, ready to be batched; ``num_tokens`` is its cost in a batch."""
+
+    text: str
+    sentences: list[Sentence]
+    num_tokens: int
+    encoded: Any = field(default=None, repr=False)
