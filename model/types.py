@@ -1,4 +1,4 @@
-"""Plain data types that cross from model/ to app/: sentences, budgets, prepared documents, summaries."""
+"""Plain data types that cross from model/ to app/: sentences, budgets, documents, summaries."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class Summary:
 
 @dataclass(slots=True)
 class PreparedDocument:
-    """A split and tokenized document, ready to be batched; ``num_tokens`` is its cost in a batch."""
+    """A split and tokenized document ready for batching; ``num_tokens`` is its batch cost."""
 
     text: str
     sentences: list[Sentence]

@@ -1,0 +1,116 @@
+"""Sentence splitting with character offsets: Punkt for running text, a token rule for PTB text."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+from model.types import Sentence
+
+SplitMode = Literal["auto", "punkt", "ptb"]
+
+PUNKT_PARAMS_PATH = Path(str(resources.files("model") / "resources" / "punkt_english.json"))
+
+# Abbreviations Punkt must never end a sentence on, whatever the training text saw (lower case,
+# without the final period, as Punkt stores them).
+SEED_ABBREVIATIONS = frozenset(
+    "dr mr mrs ms prof sr jr st mt ft gen gov sen rep rev col capt lt sgt cpl maj cmdr adm "
+    "u.s u.k u.n e.u u.s.a d.c a.m p.m e.g i.e etc vs fig jan feb mar apr jun jul aug sep "
+    "sept oct nov dec inc ltd co corp plc bros dept approx ave blvd".split()
+)
+
+# A blank line (possibly holding spaces) separates paragraphs; a sentence never crosses it.
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+# PTB text ends a sentence with a standalone . ! or ? token, optionally followed by closing
+# quote or bracket tokens.
+_PTB_SENTENCE_END = re.compile(r"(?:^|(?<=\s))[.!?]+(?:\s+(?:''|'|\"|-rrb-|-rsb-|\)))*(?=\s|$)")
+_PUNCTUATION = frozenset(".,!?;:")
+
+
+@lru_cache(maxsize=1)
+def punkt_tokenizer() -> PunktSentenceTokenizer:
+    """The Punkt tokenizer with the parameters shipped in the package (no nltk.download)."""
+    data = json.loads(PUNKT_PARAMS_PATH.read_text(encoding="utf-8"))
+    params = PunktParameters()
+    params.abbrev_types = set(data["abbrev_types"])
+    params.collocations = {(a, b) for a, b in data["collocations"]}
+    params.sent_starters = set(data["sent_starters"])
+    params.ortho_context.update({k: int(v) for k, v in data["ortho_context"].items()})
+    return PunktSentenceTokenizer(params)
+
+
+def looks_ptb_tokenized(text: str) -> bool:
+    """True when most sentence punctuation stands as its own token, as in PTB/CoreNLP output."""
+    standalone = attached = 0
+    for token in text.split():
+        if token in _PUNCTUATION:
+            standalone += 1
+        elif token[-1] in _PUNCTUATION and "." not in token[:-1]:  # "u.s." is an abbreviation
+            attached += 1
+    return standalone >= 2 and standalone >= 0.8 * (standalone + attached)
+
+
+def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the paragraphs of ``text``."""
+    start = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        yield start, match.start()
+        start = match.end()
+    yield start, len(text)
+
+
+def _ptb_spans(paragraph: str) -> Iterator[tuple[int, int]]:
+    """Sentence spans of PTB-tokenized text: each ends after a sentence-final token."""
+    start = 0
+    for match in _PTB_SENTENCE_END.finditer(paragraph):
+        yield start, match.end()
+        start = match.end()
+    yield start, len(paragraph)
+
+
+def _punkt_spans(paragraph: str) -> Iterator[tuple[int, int]]:
+    """Punkt's sentence spans, rejoining a piece that starts in lower case to the one before.
+
+    Punkt always breaks after ``?`` and ``!``, so ``"Is it true?" he asked.`` would become two.
+    """
+    pending: tuple[int, int] | None = None
+    for start, end in punkt_tokenizer().span_tokenize(paragraph):
+        if pending is not None and paragraph[start].islower():
+            pending = (pending[0], end)
+            continue
+        if pending is not None:
+            yield pending
+        pending = (start, end)
+    if pending is not None:
+        yield pending
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span without surrounding whitespace, or None when nothing but whitespace is left."""
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return None
+    left = start + len(piece) - len(piece.lstrip())
+    return left, left + len(stripped)
+
+
+def split_sentences(text: str, mode: SplitMode = "auto") -> list[Sentence]:
+    """Split ``text`` into sentences with offsets; ``text[s.start:s.end] == s.text`` for each."""
+    use_ptb = mode == "ptb" or (mode == "auto" and looks_ptb_tokenized(text))
+    sentences: list[Sentence] = []
+    for p_start, p_end in _paragraphs(text):
+        paragraph = text[p_start:p_end]
+        spans = _ptb_spans(paragraph) if use_ptb else _punkt_spans(paragraph)
+        for start, end in spans:
+            span = _trimmed(text, p_start + start, p_start + end)
+            if span is not None:
+                sentences.append(Sentence(len(sentences), text[span[0] : span[1]], *span))
+    return sentences
