@@ -1,0 +1,222 @@
+"""The summarization service: loads the model, prepares documents, batches them, picks sentences."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import anyio.to_thread
+
+from app.batcher import (
+    Batched,
+    Batcher,
+    BatcherClosedError,
+    BatchFailedError,
+    QueueFullError,
+)
+from app.errors import (
+    InferenceError,
+    InvalidRequestError,
+    NotReadyError,
+    OverloadedError,
+    RequestTimeoutError,
+)
+from app.metrics import Metrics
+from app.predictor import Predictor, PredictorFactory
+from app.settings import Settings
+from model.types import DEFAULT_NUM_SENTENCES, Budget, PreparedDocument, Summary
+
+logger = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+    STOPPING = "stopping"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One document to summarize; `field` names its text in error messages."""
+
+    text: str
+    budget: Budget
+    trigram_blocking: bool
+    field: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One document's summary and where its time went."""
+
+    summary: Summary
+    fewer_sentences_than_requested: bool
+    prepare_s: float
+    queued_s: float
+    inference_s: float
+    total_s: float
+
+
+class SummarizerService:
+    """Owns the predictor and the batcher; the routes call `summarize`."""
+
+    def __init__(self, settings: Settings, factory: PredictorFactory, metrics: Metrics) -> None:
+        self._settings = settings
+        self._factory = factory
+        self._metrics = metrics
+        self._predictor: Predictor | None = None
+        self._batcher: Batcher[PreparedDocument, list[float]] | None = None
+        self.state = State.LOADING
+
+    @property
+    def ready(self) -> bool:
+        """Loaded, warmed up, and the batcher is taking work."""
+        return self.state is State.READY and self._batcher is not None and self._batcher.running
+
+    @property
+    def model_info(self) -> dict[str, Any]:
+        """The model card as clients may see it; `NotReadyError` until loaded."""
+        info = dict(self.require_ready().info)
+        # Where the checkpoint lies on this machine is nobody else's business.
+        info.pop("path", None)
+        return info
+
+    async def start(self) -> None:
+        """Load and warm up the model off the event loop, then start batching."""
+        try:
+            # Loading weights takes seconds: threads keep /health answering meanwhile.
+            predictor = await anyio.to_thread.run_sync(self._factory, self._settings)
+            await anyio.to_thread.run_sync(predictor.warmup)
+        except Exception:
+            logger.exception("the model failed to load")
+            self.state = State.FAILED
+            return
+        if self.state is not State.LOADING:  # shut down while loading
+            return
+        self._predictor = predictor
+        self._batcher = Batcher(
+            predictor.score,
+            max_batch_size=self._settings.max_batch_documents,
+            max_batch_cost=self._settings.max_batch_tokens,
+            max_wait_s=self._settings.max_wait_ms / 1000,
+            max_queue=self._settings.queue_size,
+            on_batch=self._metrics.observe_batch,
+        )
+        self._batcher.start()
+        self._metrics.watch_queue(lambda: self._batcher.queue_size if self._batcher else 0)
+        self._metrics.set_model(predictor.info)
+        self.state = State.READY
+        self._metrics.ready.set(1)
+        logger.info("ready: model %s", predictor.info.get("id", "unknown"))
+
+    async def stop(self) -> None:
+        """Refuse new work and finish what the batcher holds."""
+        self.state = State.STOPPING
+        self._metrics.ready.set(0)
+        if self._batcher is not None:
+            await self._batcher.close()
+
+    async def summarize(self, jobs: Sequence[Job]) -> list[Result]:
+        """Summarize the documents together; raises a `ServiceError` the routes turn into HTTP."""
+        predictor = self.require_ready()
+        for job in jobs:
+            self._check_text(job)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._settings.request_timeout_s):
+                prepared = await anyio.to_thread.run_sync(self._prepare_all, predictor, jobs)
+                scored = await self._score([document for document, _ in prepared])
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"no result within {self._settings.request_timeout_s:g}s; try again later"
+            ) from None
+        results = []
+        for job, (document, prepare_s), batched in zip(jobs, prepared, scored, strict=True):
+            # Selection is a few list passes per document: cheaper inline than a thread hop.
+            summary, fewer = _select(predictor, job, document, batched.value)
+            total_s = time.perf_counter() - started
+            results.append(
+                Result(summary, fewer, prepare_s, batched.queued_s, batched.run_s, total_s)
+            )
+        self._metrics.observe_documents(
+            len(results), sum(r.summary.num_document_sentences for r in results)
+        )
+        return results
+
+    def require_ready(self) -> Predictor:
+        """The predictor, or `NotReadyError` saying why there is none to use."""
+        if not self.ready or self._predictor is None:
+            raise NotReadyError(_NOT_READY_MESSAGES.get(self.state, "the service is not ready"))
+        return self._predictor
+
+    def _check_text(self, job: Job) -> None:
+        if not job.text.strip():
+            raise InvalidRequestError(f"{job.field}: is empty")
+        if len(job.text) > self._settings.max_text_chars:
+            raise InvalidRequestError(
+                f"{job.field}: longer than {self._settings.max_text_chars} characters"
+            )
+
+    @staticmethod
+    def _prepare_all(
+        predictor: Predictor, jobs: Sequence[Job]
+    ) -> list[tuple[PreparedDocument, float]]:
+        prepared = []
+        for job in jobs:
+            started = time.perf_counter()
+            try:
+                document = predictor.prepare(job.text)
+            except ValueError:
+                raise InvalidRequestError(f"{job.field}: no sentences found") from None
+            prepared.append((document, time.perf_counter() - started))
+        return prepared
+
+    async def _score(self, documents: list[PreparedDocument]) -> list[Batched[list[float]]]:
+        if self._batcher is None:
+            raise NotReadyError("the service is not ready")
+        try:
+            futures = self._batcher.submit_many([(doc, doc.num_tokens) for doc in documents])
+        except QueueFullError as error:
+            raise OverloadedError(
+                "too many documents waiting; retry later", error.retry_after_s
+            ) from None
+        except BatcherClosedError:
+            raise NotReadyError("the service is shutting down") from None
+        # return_exceptions: one failed document must not leave its siblings' errors unread.
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        results = []
+        for outcome in outcomes:
+            if isinstance(outcome, BatchFailedError):
+                raise InferenceError("inference failed for this request's batch; retry")
+            if isinstance(outcome, BatcherClosedError):
+                raise NotReadyError("the service is shutting down")
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results.append(outcome)
+        return results
+
+
+_NOT_READY_MESSAGES = {
+    State.LOADING: "the model is loading",
+    State.FAILED: "the model failed to load; see the server log",
+    State.STOPPING: "the service is shutting down",
+}
+
+
+def _select(
+    predictor: Predictor, job: Job, document: PreparedDocument, scores: Sequence[float]
+) -> tuple[Summary, bool]:
+    """Pick sentences; a document shorter than a sentence-count budget is returned whole."""
+    count = len(document.sentences)
+    counting = job.budget.ratio is None and job.budget.max_words is None
+    wanted = job.budget.num_sentences or DEFAULT_NUM_SENTENCES
+    fewer = counting and count < wanted
+    # Trigram blocking could drop sentences, but the caller asked for more than there are.
+    blocking = job.trigram_blocking and not fewer
+    return predictor.select(document, scores, job.budget, blocking), fewer

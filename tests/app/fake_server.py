@@ -1,0 +1,25 @@
+"""Runs `bertsum serve`'s server with the fake predictor, so process-level tests need no model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.logging_setup import configure_logging
+from app.serve_command import serve
+from app.settings import load_settings
+from tests.app.fakes import FakePredictor
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds per forward pass")
+    args = parser.parse_args()
+    settings = load_settings(host="127.0.0.1", port=args.port)
+    configure_logging(settings.log_level, settings.json_logs)
+    return serve(settings, lambda _: FakePredictor(delay=args.delay))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""A deterministic stand-in for the model: regex sentences, scores by length, timing on demand."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from model.types import Budget, PreparedDocument, ScoredSentence, Sentence, Summary
+
+_SENTENCE = re.compile(r"[^\s.!?][^.!?]*[.!?]*")
+MAX_TOKENS = 512
+
+
+def split(text: str) -> list[Sentence]:
+    """Sentences end at . ! or ?; a piece without a letter or digit is not a sentence."""
+    found = [m for m in _SENTENCE.finditer(text) if any(c.isalnum() for c in m.group())]
+    sentences = []
+    for index, match in enumerate(found):
+        piece = match.group().rstrip()
+        sentences.append(Sentence(index, piece, match.start(), match.start() + len(piece)))
+    return sentences
+
+
+def length_scores(document: PreparedDocument) -> list[float]:
+    """Longer sentences score higher: deterministic, and not simply document order."""
+    return [min(1.0, len(s.text.split()) / 20) for s in document.sentences]
+
+
+def trigrams(text: str) -> set[tuple[str, ...]]:
+    words = text.lower().split()
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+class FakePredictor:
+    """Implements `app.predictor.Predictor` without torch.
+
+    `delay` seconds per `score` call; `gate` (if set) must be set before `score` returns;
+    texts containing `fail_marker` make their whole batch raise. Calls are recorded.
+    """
+
+    def __init__(
+        self,
+        delay: float = 0.0,
+        gate: threading.Event | None = None,
+        fail_marker: str = "EXPLODE",
+        fail_warmup: bool = False,
+    ) -> None:
+        self.delay = delay
+        self.gate = gate
+        self.fail_marker = fail_marker
+        self.fail_warmup = fail_warmup
+        self.batches: list[list[str]] = []  # texts of each scored batch
+        self.score_threads: set[str] = set()
+        self.started_batches = 0
+        self._lock = threading.Lock()
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": "fake-model",
+            "version": "1.0",
+            "base_encoder": "none",
+            "device": "cpu",
+            "path": "/secret/place/checkpoint",
+            "training_data": "none",
+            "dev_scores": {"rouge1": 0.5},
+        }
+
+    def prepare(self, text: str) -> PreparedDocument:
+        sentences = split(text)
+        if not sentences:
+            raise ValueError("the text contains no sentences")
+        tokens = sum(len(s.text.split()) + 2 for s in sentences)
+        return PreparedDocument(text, sentences, min(tokens, MAX_TOKENS))
+
+    def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
+        with self._lock:
+            self.started_batches += 1
+            self.score_threads.add(threading.current_thread().name)
+        if self.gate is not None:
+            self.gate.wait(timeout=10)
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            self.batches.append([d.text for d in documents])
+        if any(self.fail_marker in d.text for d in documents):
+            raise RuntimeError("the fake model broke on purpose")
+        return [length_scores(d) for d in documents]
+
+    def select(
+        self,
+        document: PreparedDocument,
+        scores: Sequence[float],
+        budget: Budget,
+        trigram_blocking: bool = True,
+    ) -> Summary:
+        limit = budget.max_sentences(len(document.sentences))
+        chosen: list[int] = []
+        seen: set[tuple[str, ...]] = set()
+        words = 0
+        for i in sorted(range(len(scores)), key=lambda i: -scores[i]):
+            if len(chosen) == limit:
+                break
+            sentence = document.sentences[i]
+            grams = trigrams(sentence.text)
+            if trigram_blocking and grams & seen:
+                continue
+            length = len(sentence.text.split())
+            if budget.max_words is not None and words + length > budget.max_words:
+                continue
+            chosen.append(i)
+            seen |= grams
+            words += length
+        picked = [
+            ScoredSentence(s.index, s.text, s.start, s.end, scores[s.index])
+            for s in (document.sentences[i] for i in sorted(chosen))
+        ]
+        return Summary(picked, list(scores), len(document.sentences))
+
+    def warmup(self) -> None:
+        if self.fail_warmup:
+            raise RuntimeError("no weights here")
+        length_scores(self.prepare("Warm up. Twice."))  # not via score: the gate may be shut
