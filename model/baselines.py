@@ -1,0 +1,80 @@
+"""Reference extractive systems (lead, oracle, TextRank) and the registry the evaluation uses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from sumy.utils import get_stop_words
+
+from model.data import Example
+from model.oracle import oracle_labels
+from model.rouge_fast import rouge_tokens
+from model.types import Sentence
+
+# A system picks at most ``k`` of the document's sentences and returns their indices.
+System = Callable[[Sequence[Sentence], Example, int], list[int]]
+
+DAMPING = 0.85
+_STOP_WORDS = frozenset(rouge_tokens(" ".join(get_stop_words("english"))))
+
+
+def lead(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:
+    """The first ``k`` sentences."""
+    return list(range(min(k, len(sentences))))
+
+
+def oracle(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:
+    """The greedy ROUGE oracle: it reads the reference, so it is an upper bound, not a system."""
+    return oracle_labels([s.text for s in sentences], example.summary_sentences, k)
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed, lower-cased words of ``text`` without stop words: what TextRank compares."""
+    return [token for token in rouge_tokens(text) if token not in _STOP_WORDS]
+
+
+def textrank_similarity(words_a: Sequence[str], words_b: Sequence[str]) -> float:
+    """Mihalcea & Tarau (2004): shared words over ``log |a| + log |b|``."""
+    if not words_a or not words_b:
+        return 0.0
+    shared = len(set(words_a) & set(words_b))
+    norm = math.log(len(words_a)) + math.log(len(words_b))
+    return shared / norm if norm > 0 else float(shared)
+
+
+def pagerank(weights: np.ndarray, damping: float = DAMPING, iterations: int = 100) -> np.ndarray:
+    """Stationary scores of a weighted undirected graph given as a symmetric ``[S, S]`` matrix."""
+    size = len(weights)
+    out_weight = weights.sum(axis=1, keepdims=True)  # [S, 1]
+    # A sentence sharing nothing with the others links to all equally (no rank sink).
+    transitions = np.where(out_weight > 0, weights / np.maximum(out_weight, 1e-12), 1.0 / size)
+    scores = np.full(size, 1.0 / size)  # [S]
+    for _ in range(iterations):
+        updated = (1 - damping) / size + damping * transitions.T @ scores  # [S]
+        if np.abs(updated - scores).sum() < 1e-9:
+            return updated
+        scores = updated
+    return scores
+
+
+def textrank_scores(texts: Sequence[str]) -> np.ndarray:
+    """TextRank score of each sentence: PageRank over content-word overlap similarity."""
+    words = [content_words(text) for text in texts]
+    weights = np.zeros((len(texts), len(texts)))  # [S, S]
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            weights[i, j] = weights[j, i] = textrank_similarity(words[i], words[j])
+    return pagerank(weights) if len(texts) else np.zeros(0)
+
+
+def textrank(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:
+    """The ``k`` best TextRank sentences in document order (ties go to the earlier sentence)."""
+    scores = textrank_scores([s.text for s in sentences])
+    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    return sorted(ranked[:k])
+
+
+# Name -> system. The trained model joins as "model", built only when asked for (it loads weights).
+SYSTEMS: dict[str, System] = {"lead": lead, "oracle": oracle, "textrank": textrank}

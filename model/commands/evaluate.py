@@ -1,0 +1,165 @@
+"""`bertsum evaluate`: ROUGE of extractive systems on a JSONL file, with bootstrap intervals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any, get_args
+
+from model.baselines import SYSTEMS, System
+from model.data import Example, read_jsonl
+from model.evaluation import BOOTSTRAP_SAMPLES, Scores, format_table, report, rouge_f1
+from model.sentences import SplitMode, split_sentences
+from model.types import Budget, Sentence
+
+HELP = "Score extractive systems with ROUGE-1/2/Lsum (rouge-score, stemmed) and 95% intervals."
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `bertsum evaluate`."""
+    parser.add_argument(
+        "--data", required=True, type=Path, help='JSONL file of {"id", "article", "summary"} rows'
+    )
+    parser.add_argument(
+        "--system",
+        dest="systems",
+        action="append",
+        required=True,
+        choices=sorted(SYSTEMS),
+        help="system to score; repeat for several, printed side by side",
+    )
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--k", type=int, default=3, help="summary length in sentences (default: 3)")
+    budget.add_argument(
+        "--ratio", type=float, help="summary length as a share of the document's sentences"
+    )
+    budget.add_argument(
+        "--match-reference-length",
+        action="store_true",
+        help="take as many sentences as the reference summary has",
+    )
+    parser.add_argument("--limit", type=int, help="score only the first N documents")
+    parser.add_argument("--json", type=Path, help="write the report(s) as JSON to this file")
+    parser.add_argument(
+        "--baseline",
+        choices=sorted(SYSTEMS),
+        help="add each system's paired-bootstrap gain over this system (e.g. lead)",
+    )
+    parser.add_argument(
+        "--split-mode",
+        choices=get_args(SplitMode),
+        default="auto",
+        help="sentence splitter: punkt for running text, ptb for tokenized text (default: auto)",
+    )
+    parser.add_argument(
+        "--detokenize",
+        action="store_true",
+        help="undo PTB tokenization of articles and references before splitting and scoring "
+        "(changes ROUGE tokens; the reference figures are on the text as given)",
+    )
+    parser.add_argument(
+        "--bootstrap-samples",
+        type=int,
+        default=BOOTSTRAP_SAMPLES,
+        help=f"bootstrap resamples for the intervals (default: {BOOTSTRAP_SAMPLES})",
+    )
+
+
+def build_system(name: str, args: argparse.Namespace) -> System:
+    """The system called ``name``; one that loads weights (the model) is built here, when asked."""
+    return SYSTEMS[name]
+
+
+def summary_length(budget: Budget | None, sentences: Sequence[Sentence], example: Example) -> int:
+    """How many sentences to pick: the budget's count, or the reference's length when ``None``."""
+    if budget is None:
+        return len(example.summary_sentences)
+    return budget.max_sentences(len(sentences))
+
+
+def budget_from_args(args: argparse.Namespace) -> Budget | None:
+    """The length budget the options ask for; ``None`` means the reference's own length."""
+    if args.match_reference_length:
+        return None
+    if args.ratio is not None:
+        return Budget(ratio=args.ratio)
+    return Budget(num_sentences=args.k)
+
+
+def budget_label(budget: Budget | None) -> str:
+    """A short description of the budget for the report."""
+    if budget is None:
+        return "reference length"
+    if budget.ratio is not None:
+        return f"ratio={budget.ratio}"
+    return f"k={budget.num_sentences}"
+
+
+def score_system(
+    system: System,
+    documents: Sequence[tuple[Example, list[Sentence]]],
+    budget: Budget | None,
+) -> Scores:
+    """Per-document ROUGE F1 of one system's summaries: ``[N, 3]``."""
+    predictions = []
+    for example, sentences in documents:
+        chosen = system(sentences, example, summary_length(budget, sentences, example))
+        predictions.append([sentences[i].text for i in sorted(chosen)])
+    return rouge_f1(predictions, [example.summary_sentences for example, _ in documents])
+
+
+def score_all(
+    args: argparse.Namespace, documents: Sequence[tuple[Example, list[Sentence]]]
+) -> dict[str, Scores]:
+    """Per-document scores of every asked system and of the baseline, each scored once."""
+    budget = budget_from_args(args)
+    scores: dict[str, Scores] = {}
+    for name in dict.fromkeys([*args.systems, *([args.baseline] if args.baseline else [])]):
+        start = time.perf_counter()
+        scores[name] = score_system(build_system(name, args), documents, budget)
+        elapsed = time.perf_counter() - start
+        logger.info("scored %s on %d documents in %.1f s", name, len(documents), elapsed)
+    return scores
+
+
+def build_reports(args: argparse.Namespace, scores: dict[str, Scores]) -> list[dict[str, Any]]:
+    """One report a system asked for, with its gain over the baseline when one is given."""
+    reports = []
+    for name in dict.fromkeys(args.systems):
+        baseline = None
+        if args.baseline and name != args.baseline:
+            baseline = (args.baseline, scores[args.baseline])
+        result = report(name, scores[name], baseline, args.bootstrap_samples)
+        result["data"] = str(args.data)
+        result["budget"] = budget_label(budget_from_args(args))
+        reports.append(result)
+    return reports
+
+
+def run(args: argparse.Namespace) -> int:
+    """Split every document once, score each system (and the baseline), print and save."""
+    examples = list(islice(read_jsonl(args.data, detokenize=args.detokenize), args.limit))
+    if not examples:
+        logger.error("no documents in %s", args.data)
+        return 1
+    logging.getLogger("absl").setLevel(logging.WARNING)  # rouge-score logs each scorer it builds
+    documents = [(ex, split_sentences(ex.article, args.split_mode)) for ex in examples]
+    reports = build_reports(args, score_all(args, documents))
+    print(format_table(reports))
+    if args.json:
+        write_json(args.json, reports)
+    return 0
+
+
+def write_json(path: Path, reports: list[dict[str, Any]]) -> None:
+    """One system's report as an object; several systems' as a list of them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload: Any = reports[0] if len(reports) == 1 else reports
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
