@@ -23,3 +23,9 @@ lint: setup
 
 test: lint
 	$(VENV)/bin/pytest
+
+# Lint, build and run the container image end to end on a private Docker engine
+# (root only, installs docker.io; several minutes; not part of `make test`).
+.PHONY: container-check
+container-check:
+	scripts/container_check.sh
