@@ -1,0 +1,183 @@
+"""The scorer network: encoder windows -> a vector per sentence -> head -> a logit per sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+import torch
+from torch import nn
+
+from model.encoding import EncodedDocument
+
+Pooling = Literal["cls", "mean", "cls+mean"]
+HeadKind = Literal["linear", "transformer"]
+
+
+@dataclass(frozen=True, slots=True)
+class HeadConfig:
+    """Which sentence vector and which head turn encoder states into scores."""
+
+    pooling: Pooling = "mean"
+    kind: HeadKind = "transformer"
+    layers: int = 1
+    heads: int = 4
+    feedforward: int = 1024
+    dropout: float = 0.1
+    max_positions: int = 512  # sentence positions beyond this share the last embedding
+
+
+@dataclass
+class Batch:
+    """Padded tensors for a batch of documents (W windows, B documents, S sentences)."""
+
+    input_ids: torch.Tensor  # [W, T]
+    segment_ids: torch.Tensor  # [W, T]
+    attention_mask: torch.Tensor  # [W, T]
+    sentence_window: torch.Tensor  # [B, S] flat window index of each sentence
+    sentence_start: torch.Tensor  # [B, S] offset of its [CLS]
+    sentence_end: torch.Tensor  # [B, S] offset just after its [SEP]
+    sentence_mask: torch.Tensor  # [B, S] True for real sentences
+    labels: torch.Tensor | None = None  # [B, S] float 0/1
+
+    def to(self, device: torch.device) -> Batch:
+        """The same batch on ``device``."""
+        return Batch(
+            input_ids=self.input_ids.to(device),
+            segment_ids=self.segment_ids.to(device),
+            attention_mask=self.attention_mask.to(device),
+            sentence_window=self.sentence_window.to(device),
+            sentence_start=self.sentence_start.to(device),
+            sentence_end=self.sentence_end.to(device),
+            sentence_mask=self.sentence_mask.to(device),
+            labels=None if self.labels is None else self.labels.to(device),
+        )
+
+
+def collate(
+    documents: Sequence[EncodedDocument],
+    pad_id: int,
+    labels: Sequence[Sequence[int]] | None = None,
+) -> Batch:
+    """Pad the windows of all documents into one encoder batch and index their sentences."""
+    windows = [w for doc in documents for w in doc.windows]
+    width = max(len(w.input_ids) for w in windows)
+    input_ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
+    segment_ids = torch.zeros((len(windows), width), dtype=torch.long)
+    for row, piece in enumerate(windows):
+        input_ids[row, : len(piece.input_ids)] = torch.tensor(piece.input_ids)
+        segment_ids[row, : len(piece.segment_ids)] = torch.tensor(piece.segment_ids)
+
+    num_sentences = max(doc.num_sentences for doc in documents)
+    shape = (len(documents), num_sentences)
+    sentence_window = torch.zeros(shape, dtype=torch.long)
+    sentence_start = torch.zeros(shape, dtype=torch.long)
+    sentence_end = torch.ones(shape, dtype=torch.long)
+    sentence_mask = torch.zeros(shape, dtype=torch.bool)
+    label_tensor = torch.zeros(shape) if labels is not None else None
+    first_window = 0
+    for row, doc in enumerate(documents):
+        for index in range(doc.num_sentences):
+            window, start, end = doc.sentence_span(index)
+            sentence_window[row, index] = first_window + window
+            sentence_start[row, index] = start
+            sentence_end[row, index] = end
+            sentence_mask[row, index] = True
+        if label_tensor is not None and labels is not None:
+            for index in labels[row]:
+                label_tensor[row, index] = 1.0
+        first_window += len(doc.windows)
+    return Batch(
+        input_ids=input_ids,
+        segment_ids=segment_ids,
+        attention_mask=input_ids.ne(pad_id),
+        sentence_window=sentence_window,
+        sentence_start=sentence_start,
+        sentence_end=sentence_end,
+        sentence_mask=sentence_mask,
+        labels=label_tensor,
+    )
+
+
+def pool_sentences(hidden: torch.Tensor, batch: Batch, pooling: Pooling) -> torch.Tensor:
+    """Sentence vectors [B, S, H] (or [B, S, 2H] for cls+mean) from encoder states [W, T, H]."""
+    cls = hidden[batch.sentence_window, batch.sentence_start]  # [B, S, H]
+    if pooling == "cls":
+        return cls
+    # Mean over a sentence's pieces ([CLS] to [SEP]) as a difference of running sums.
+    zeros = hidden.new_zeros(hidden.shape[0], 1, hidden.shape[2])
+    running = torch.cat([zeros, hidden.float().cumsum(dim=1)], dim=1)  # [W, T+1, H]
+    total = (
+        running[batch.sentence_window, batch.sentence_end]
+        - running[batch.sentence_window, batch.sentence_start]
+    )  # [B, S, H]
+    count = (batch.sentence_end - batch.sentence_start).clamp(min=1).unsqueeze(-1)  # [B, S, 1]
+    mean = (total / count).to(hidden.dtype)
+    return mean if pooling == "mean" else torch.cat([cls, mean], dim=-1)
+
+
+class SentenceHead(nn.Module):
+    """Scores sentence vectors: a linear layer, or BertSumExt's inter-sentence Transformer."""
+
+    def __init__(self, input_size: int, hidden_size: int, config: HeadConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.dropout = nn.Dropout(config.dropout)
+        if config.kind == "transformer":
+            self.project = nn.Linear(input_size, hidden_size)
+            self.positions = nn.Embedding(config.max_positions, hidden_size)
+            layer = nn.TransformerEncoderLayer(
+                hidden_size,
+                config.heads,
+                config.feedforward,
+                config.dropout,
+                batch_first=True,
+                norm_first=True,
+            )
+            self.layers = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(hidden_size)
+            self.out = nn.Linear(hidden_size, 1)
+        else:
+            self.out = nn.Linear(input_size, 1)
+
+    def forward(self, vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Logits [B, S] for sentence vectors [B, S, D] with padding mask [B, S]."""
+        if self.config.kind == "linear":
+            return self.out(self.dropout(vectors)).squeeze(-1)
+        positions = torch.arange(vectors.shape[1], device=vectors.device)
+        positions = positions.clamp(max=self.config.max_positions - 1)  # [S]
+        x = self.project(vectors) + self.positions(positions)  # [B, S, H]
+        x = self.layers(self.dropout(x), src_key_padding_mask=~mask)  # [B, S, H]
+        return self.out(self.norm(x)).squeeze(-1)  # [B, S]
+
+
+class ExtractiveScorer(nn.Module):
+    """A BERT-family encoder plus a sentence head: the whole BertSum network."""
+
+    def __init__(self, encoder: nn.Module, head_config: HeadConfig) -> None:
+        super().__init__()
+        self.encoder = encoder  # a PreTrainedModel, or a PEFT wrapper around one
+        self.head_config = head_config
+        hidden = int(cast(Any, encoder).config.hidden_size)
+        width = 2 * hidden if head_config.pooling == "cls+mean" else hidden
+        self.head = SentenceHead(width, hidden, head_config)
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
+        hidden = self.encoder(
+            input_ids=batch.input_ids,
+            token_type_ids=batch.segment_ids,
+            attention_mask=batch.attention_mask,
+        ).last_hidden_state  # [W, T, H]
+        vectors = pool_sentences(hidden, batch, self.head_config.pooling)  # [B, S, D]
+        return self.head(vectors.float(), batch.sentence_mask)  # [B, S]
+
+
+def masked_bce(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy averaged over real sentences only."""
+    losses = nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), labels, reduction="none"
+    )  # [B, S]
+    weights = mask.float()
+    return (losses * weights).sum() / weights.sum().clamp(min=1.0)

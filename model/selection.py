@@ -1,0 +1,54 @@
+"""Choosing summary sentences from scores: budget, trigram blocking, document order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from model.types import Budget
+
+_WORD = re.compile(r"\w+")
+
+
+def trigrams(text: str) -> set[tuple[str, ...]]:
+    """Lower-cased word trigrams of a sentence."""
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def word_count(text: str) -> int:
+    """Whitespace-separated words, as a reader would count them."""
+    return len(text.split())
+
+
+def select_sentences(
+    sentences: Sequence[str],
+    scores: Sequence[float],
+    budget: Budget,
+    trigram_blocking: bool = True,
+) -> list[int]:
+    """Indices of the best sentences under ``budget``, in document order.
+
+    Sentences are taken by falling score. With trigram blocking a sentence sharing a word trigram
+    with one already taken is skipped (Liu & Lapata 2019). A word budget is never exceeded: a
+    sentence that does not fit is skipped and shorter ones may still fill the space.
+    """
+    if len(sentences) != len(scores):
+        raise ValueError(f"{len(sentences)} sentences but {len(scores)} scores")
+    limit = budget.max_sentences(len(sentences))
+    chosen: list[int] = []
+    seen: set[tuple[str, ...]] = set()
+    words_left = budget.max_words
+    for index in sorted(range(len(scores)), key=lambda i: (-scores[i], i)):
+        if len(chosen) >= limit:
+            break
+        if words_left is not None and word_count(sentences[index]) > words_left:
+            continue
+        grams = trigrams(sentences[index]) if trigram_blocking else set()
+        if grams & seen:
+            continue
+        chosen.append(index)
+        seen |= grams
+        if words_left is not None:
+            words_left -= word_count(sentences[index])
+    return sorted(chosen)
