@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.ptb import detokenize as detokenize_text
+from model.ptb import detokenize, detokenize_sentences
 from model.sentences import looks_ptb_tokenized
+from model.types import Sentence
 
-# Readers return text AS GIVEN by default. CNN/DM references are PTB-tokenized and lower-cased
-# like their articles, and ROUGE tokens change when only one side is detokenized ("does n't" ->
-# "does n t" vs "doesn't" -> "doesn t"), so oracle labels and evaluation use the text as given and
-# the splitter's PTB mode splits it. The encoder should see text like the service's: there, pass
-# detokenize=True (or call Example.detokenized) to undo PTB escapes and spacing in tokenized rows.
+# Readers return text AS GIVEN, never detokenized. CNN/DM articles and references are both
+# PTB-tokenized and lower-cased; the splitter's PTB mode splits them, and oracle labels and ROUGE
+# use them as given (ROUGE tokens change with detokenizing: "does n't" -> does/n/t, "doesn't" ->
+# doesn/t). Lower-cased text cannot be split again once detokenized (Punkt finds sentence starts
+# by their capitals), so the encoder's input, which should look like the service's, is made by
+# splitting first and then detokenizing the sentences: see detokenize_example.
 
 HF_DATASET = "abisee/cnn_dailymail"
 HF_CONFIG = "3.0.0"
@@ -33,15 +35,20 @@ class Example:
     article: str
     summary_sentences: list[str]
 
-    def detokenized(self) -> Example:
-        """This example with PTB escapes and spacing undone, if its article looks tokenized."""
-        if not looks_ptb_tokenized(self.article):
-            return self
-        return Example(
-            id=self.id,
-            article=detokenize_text(self.article),
-            summary_sentences=[detokenize_text(s) for s in self.summary_sentences],
-        )
+
+def detokenize_example(
+    example: Example, sentences: Sequence[Sentence]
+) -> tuple[Example, list[Sentence]]:
+    """A PTB-tokenized example and its split sentences as ordinary text; others are unchanged.
+
+    The article becomes the detokenized sentences joined by spaces (sentence indices are kept,
+    so labels still apply); the reference sentences are detokenized too.
+    """
+    if not looks_ptb_tokenized(example.article):
+        return example, list(sentences)
+    article, detokenized = detokenize_sentences(sentences)
+    summary = [detokenize(s) for s in example.summary_sentences]
+    return Example(example.id, article, summary), detokenized
 
 
 def summary_lines(summary: str) -> list[str]:
@@ -84,11 +91,10 @@ def example_from_row(row: Any) -> Example:
     )
 
 
-def read_jsonl(path: str | Path, *, detokenize: bool = False) -> Iterator[Example]:
-    """Stream the examples of a JSONL file of ``{"id", "article", "summary"}`` rows.
+def read_jsonl(path: str | Path) -> Iterator[Example]:
+    """Stream the examples of a JSONL file of ``{"id", "article", "summary"}`` rows, as given.
 
     Blank lines are skipped. A malformed row raises ``DataError`` naming the file and line.
-    With ``detokenize``, PTB-tokenized rows are returned as ordinary text (see module docstring).
     """
     with Path(path).open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
@@ -98,7 +104,7 @@ def read_jsonl(path: str | Path, *, detokenize: bool = False) -> Iterator[Exampl
                 example = example_from_row(json.loads(line))
             except ValueError as error:  # json.JSONDecodeError is a ValueError too
                 raise DataError(f"{path}, line {number}: {error}") from error
-            yield example.detokenized() if detokenize else example
+            yield example
 
 
 def read_hf_cnn_dailymail(

@@ -1,8 +1,12 @@
 """Undoing Penn Treebank tokenization (CNN/DM style): bracket/quote escapes and token spacing."""
 
-# Detecting tokenized text is model.sentences.looks_ptb_tokenized: the splitter owns it.
-
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from model.types import Sentence
+
+# Detecting tokenized text is model.sentences.looks_ptb_tokenized: the splitter owns it.
 
 # Bracket and quote escapes written by PTB / CoreNLP tokenizers (matched case-insensitively).
 _ESCAPES: dict[str, str] = {
@@ -61,3 +65,21 @@ def _detokenize_line(line: str) -> str:
         glue_next = token.lower() in _ATTACH_RIGHT
         previous = token
     return "".join(pieces)
+
+
+def detokenize_sentences(sentences: Sequence[Sentence]) -> tuple[str, list[Sentence]]:
+    """Sentences split from tokenized text, detokenized and joined by single spaces into a new text.
+
+    Split first, then detokenize: lower-cased CNN/DM text gives Punkt no capitals to find
+    sentence starts by, so the detokenized text cannot be split again. Offsets point into the new
+    text, and indices are kept, so labels computed on the tokenized sentences still apply.
+    """
+    pieces: list[str] = []
+    result: list[Sentence] = []
+    start = 0
+    for sentence in sentences:
+        text = detokenize(sentence.text)
+        result.append(Sentence(sentence.index, text, start, start + len(text)))
+        pieces.append(text)
+        start += len(text) + 1
+    return " ".join(pieces), result

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from model.baselines import SYSTEMS, System
-from model.data import Example, read_jsonl
+from model.data import DataError, Example, detokenize_example, read_jsonl
 from model.evaluation import BOOTSTRAP_SAMPLES, Scores, format_table, report, rouge_f1
 from model.sentences import SplitMode, split_sentences
 from model.types import Budget, Sentence
@@ -20,6 +20,22 @@ from model.types import Budget, Sentence
 HELP = "Score extractive systems with ROUGE-1/2/Lsum (rouge-score, stemmed) and 95% intervals."
 
 logger = logging.getLogger(__name__)
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
+def ratio(value: str) -> float:
+    """An argparse type: a share in (0, 1]."""
+    number = float(value)
+    if not 0.0 < number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,16 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="system to score; repeat for several, printed side by side",
     )
     budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--k", type=int, default=3, help="summary length in sentences (default: 3)")
     budget.add_argument(
-        "--ratio", type=float, help="summary length as a share of the document's sentences"
+        "--k", type=positive_int, default=3, help="summary length in sentences (default: 3)"
+    )
+    budget.add_argument(
+        "--ratio", type=ratio, help="summary length as a share of the document's sentences"
     )
     budget.add_argument(
         "--match-reference-length",
         action="store_true",
         help="take as many sentences as the reference summary has",
     )
-    parser.add_argument("--limit", type=int, help="score only the first N documents")
+    parser.add_argument("--limit", type=positive_int, help="score only the first N documents")
     parser.add_argument("--json", type=Path, help="write the report(s) as JSON to this file")
     parser.add_argument(
         "--baseline",
@@ -61,12 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detokenize",
         action="store_true",
-        help="undo PTB tokenization of articles and references before splitting and scoring "
-        "(changes ROUGE tokens; the reference figures are on the text as given)",
+        help="score PTB-tokenized documents detokenized: split as given, then undo PTB escapes "
+        "and spacing in sentences and references (changes ROUGE tokens; the reference "
+        "figures are on the text as given)",
     )
     parser.add_argument(
         "--bootstrap-samples",
-        type=int,
+        type=positive_int,
         default=BOOTSTRAP_SAMPLES,
         help=f"bootstrap resamples for the intervals (default: {BOOTSTRAP_SAMPLES})",
     )
@@ -115,6 +134,14 @@ def score_system(
     return rouge_f1(predictions, [example.summary_sentences for example, _ in documents])
 
 
+def prepare(example: Example, args: argparse.Namespace) -> tuple[Example, list[Sentence]]:
+    """The example and its sentences, as given or (``--detokenize``) as ordinary text."""
+    sentences = split_sentences(example.article, args.split_mode)
+    if args.detokenize:
+        return detokenize_example(example, sentences)
+    return example, sentences
+
+
 def score_all(
     args: argparse.Namespace, documents: Sequence[tuple[Example, list[Sentence]]]
 ) -> dict[str, Scores]:
@@ -145,12 +172,16 @@ def build_reports(args: argparse.Namespace, scores: dict[str, Scores]) -> list[d
 
 def run(args: argparse.Namespace) -> int:
     """Split every document once, score each system (and the baseline), print and save."""
-    examples = list(islice(read_jsonl(args.data, detokenize=args.detokenize), args.limit))
+    try:
+        examples = list(islice(read_jsonl(args.data), args.limit))
+    except (DataError, OSError) as error:
+        logger.error("cannot read %s: %s", args.data, error)
+        return 1
     if not examples:
         logger.error("no documents in %s", args.data)
         return 1
     logging.getLogger("absl").setLevel(logging.WARNING)  # rouge-score logs each scorer it builds
-    documents = [(ex, split_sentences(ex.article, args.split_mode)) for ex in examples]
+    documents = [prepare(example, args) for example in examples]
     reports = build_reports(args, score_all(args, documents))
     print(format_table(reports))
     if args.json:

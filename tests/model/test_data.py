@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from model.data import DataError, Example, drop_headline, read_hf_cnn_dailymail, read_jsonl
+from model.data import (
+    DataError,
+    Example,
+    detokenize_example,
+    drop_headline,
+    read_hf_cnn_dailymail,
+    read_jsonl,
+)
+from model.types import Sentence
 
 BBC_ROW = {
     "id": "bbc/tech/001",
@@ -38,16 +46,29 @@ def test_read_jsonl_streams_examples_and_drops_bbc_headline(tmp_path: Path) -> N
         "Robots won the cup. Fans cheered.\n\nThe end.\n",
         ["Fans cheered.", "Robots won the cup."],
     )
-    assert cnndm.article == CNNDM_ROW["article"]  # as given by default
+    assert cnndm.article == CNNDM_ROW["article"]  # as given
     assert cnndm.summary_sentences == ["he said `` hi '' .", "she does n't agree ."]
 
 
-def test_read_jsonl_detokenizes_tokenized_rows_only(tmp_path: Path) -> None:
+def test_detokenize_example_changes_tokenized_examples_only(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "d.jsonl", [json.dumps(BBC_ROW), json.dumps(CNNDM_ROW)])
-    bbc, cnndm = read_jsonl(path, detokenize=True)
-    assert bbc.article.startswith("Robots won the cup.")
-    assert cnndm.article == '(cnn) he said "hi". she doesn\'t agree, though.'
-    assert cnndm.summary_sentences == ['he said "hi".', "she doesn't agree."]
+    bbc, cnndm = read_jsonl(path)
+    bbc_sentences = [Sentence(0, "Robots won the cup.", 0, 19)]
+    assert detokenize_example(bbc, bbc_sentences) == (bbc, bbc_sentences)
+
+    tokenized = [
+        Sentence(0, "-lrb- cnn -rrb- he said `` hi '' .", 0, 34),
+        Sentence(1, "she does n't agree , though .", 35, 64),
+    ]
+    assert [cnndm.article[s.start : s.end] for s in tokenized] == [s.text for s in tokenized]
+    example, sentences = detokenize_example(cnndm, tokenized)
+    assert example.article == '(cnn) he said "hi". she doesn\'t agree, though.'
+    assert example.summary_sentences == ['he said "hi".', "she doesn't agree."]
+    assert [example.article[s.start : s.end] for s in sentences] == [
+        '(cnn) he said "hi".',
+        "she doesn't agree, though.",
+    ]
+    assert [s.index for s in sentences] == [0, 1]
 
 
 @pytest.mark.parametrize(

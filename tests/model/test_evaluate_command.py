@@ -108,3 +108,18 @@ def test_every_option_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         evaluate_cli("--help")
     assert exit_info.value.code == 0
     assert "--match-reference-length" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", [["--k", "0"], ["--ratio", "1.5"], ["--limit", "-1"]])
+def test_out_of_range_numbers_are_refused(data: Path, option: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        evaluate_cli("--data", str(data), "--system", "lead", *option)
+
+
+def test_a_malformed_file_fails_with_file_and_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(ROWS[0]) + "\n{oops\n", encoding="utf-8")
+    assert evaluate_cli("--data", str(bad), "--system", "lead") == 1
+    assert "bad.jsonl, line 2" in caplog.text
