@@ -130,7 +130,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     error_type = _HTTP_ERROR_TYPES.get(error.status_code, "http_error")
     if error.status_code == 400:
         # Starlette's wording is about parsing; say what a client can fix.
-        message = "the body could not be read as UTF-8 JSON"
+        message = "the body could not be parsed: it must be UTF-8 JSON, not nested too deeply"
     else:
         message = str(error.detail)
     return error_response(error.status_code, error_type, message, error.headers)

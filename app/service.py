@@ -80,9 +80,16 @@ class SummarizerService:
         return self.state is State.READY and self._batcher is not None and self._batcher.running
 
     @property
+    def queue_size(self) -> int:
+        """Documents waiting for a batch."""
+        return self._batcher.queue_size if self._batcher is not None else 0
+
+    @property
     def model_info(self) -> dict[str, Any]:
         """The model card as clients may see it; `NotReadyError` until loaded."""
-        info = dict(self.require_ready().info)
+        if self._predictor is None:  # loaded is enough: requests finishing while stopping need it
+            raise NotReadyError(_NOT_READY_MESSAGES.get(self.state, "the service is not ready"))
+        info = dict(self._predictor.info)
         # Where the checkpoint lies on this machine is nobody else's business.
         info.pop("path", None)
         return info
@@ -109,7 +116,7 @@ class SummarizerService:
             on_batch=self._metrics.observe_batch,
         )
         self._batcher.start()
-        self._metrics.watch_queue(lambda: self._batcher.queue_size if self._batcher else 0)
+        self._metrics.watch_queue(lambda: self.queue_size)
         self._metrics.set_model(predictor.info)
         self.state = State.READY
         self._metrics.ready.set(1)

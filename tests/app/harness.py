@@ -54,7 +54,8 @@ async def running_app(
     async with app.router.lifespan_context(app):
         if wait:
             await wait_ready(app)
-        transport = httpx.ASGITransport(app=app)
+        # Answer 500s as the server would, instead of raising into the test.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield app, client
 

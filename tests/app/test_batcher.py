@@ -181,7 +181,7 @@ async def test_a_failing_batch_fails_only_its_own_items() -> None:
 
 async def test_close_drains_the_queue_then_refuses() -> None:
     recorder = Recorder(hold=True)
-    batcher = make(recorder, max_batch_size=2, max_wait_s=10.0)
+    batcher = make(recorder, max_batch_size=2)
     first = await occupy_worker(batcher, recorder)
     queued = [asyncio.ensure_future(batcher.submit(i, 10)) for i in range(1, 6)]
     await asyncio.sleep(0.01)
@@ -193,6 +193,16 @@ async def test_close_drains_the_queue_then_refuses() -> None:
     await closing
     assert [r.value for r in await asyncio.gather(first, *queued)] == [0, 2, 4, 6, 8, 10]
     assert not batcher.running
+
+
+async def test_close_does_not_wait_for_a_batch_to_fill() -> None:
+    batcher = make(Recorder(), max_batch_size=2, max_wait_s=10.0)
+    lone = asyncio.ensure_future(batcher.submit(1, 10))
+    await asyncio.sleep(0.01)
+    started = time.monotonic()
+    await batcher.close()
+    assert (await lone).value == 2
+    assert time.monotonic() - started < 1.0
 
 
 async def test_reports_each_batch() -> None:

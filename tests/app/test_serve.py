@@ -1,0 +1,62 @@
+"""The server as a real process (fake model): graceful SIGTERM and JSON logs over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.app.harness import (
+    ARTICLE,
+    free_port,
+    output,
+    python_command,
+    start_server,
+    wait_http_ready,
+)
+
+
+def wait_for_queue(base: str, size: int) -> None:
+    """Poll /metrics (answered while the model is busy) until `size` documents wait."""
+    for _ in range(300):
+        metrics = httpx.get(f"{base}/metrics", timeout=5).text
+        if f"bertsum_queue_size {size:.1f}" in metrics:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the queue never held {size} documents")
+
+
+def test_sigterm_finishes_accepted_requests_then_exits_0() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_server(
+        python_command("-m", "tests.app.fake_server", "--port", str(port), "--delay", "0.4"),
+        env={"BERTSUM_JSON_LOGS": "true", "BERTSUM_MAX_BATCH_DOCUMENTS": "1"},
+    )
+    try:
+        wait_http_ready(base, process, timeout=30)
+        with ThreadPoolExecutor(4) as pool:
+            pending = [
+                pool.submit(httpx.post, f"{base}/summarize", json={"text": ARTICLE}, timeout=30)
+                for _ in range(4)
+            ]
+            # All four accepted: one in its forward pass, three queued behind it.
+            wait_for_queue(base, 3)
+            process.send_signal(signal.SIGTERM)
+            responses = [future.result() for future in pending]
+        code = process.wait(timeout=30)
+    finally:
+        logs = output(process)
+    assert [r.status_code for r in responses] == [200, 200, 200, 200]
+    assert code == 0, logs
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{base}/health", timeout=2)
+    records = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    requests = [r for r in records if r.get("endpoint") == "/summarize"]
+    assert len(requests) == 4
+    assert all(r["status"] == 200 and r["documents"] == 1 for r in requests)
+    assert "flooded" not in logs  # the text never reaches the log
