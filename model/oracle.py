@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from model.rouge_fast import Ngram, Reference, clipped_overlap, f1, ngram_counts, rouge_tokens
+from model.rouge_fast import Ngram, Reference, f1, ngram_counts, rouge_tokens
 from model.types import Budget
 
 
@@ -17,8 +18,8 @@ class SentenceNgrams:
     num_tokens: int
     unigram_hits: Counter[Ngram]
     bigram_hits: Counter[Ngram]
-    first: str | None
-    last: str | None
+    first: str
+    last: str
 
 
 def sentence_ngrams(text: str, reference: Reference) -> SentenceNgrams:
@@ -30,40 +31,100 @@ def sentence_ngrams(text: str, reference: Reference) -> SentenceNgrams:
         num_tokens=len(tokens),
         unigram_hits=Counter({g: c for g, c in unigrams.items() if g in reference.unigrams}),
         bigram_hits=Counter({g: c for g, c in bigrams.items() if g in reference.bigrams}),
-        first=tokens[0] if tokens else None,
-        last=tokens[-1] if tokens else None,
+        first=tokens[0] if tokens else "",
+        last=tokens[-1] if tokens else "",
     )
 
 
-def selection_score(
-    candidates: Sequence[SentenceNgrams], selection: Sequence[int], reference: Reference
-) -> float:
-    """ROUGE-1 F + ROUGE-2 F of the chosen sentences, joined in document order, vs the reference.
+def _overlap_gain(current: Counter[Ngram], delta: Counter[Ngram], reference: Counter[Ngram]) -> int:
+    """How much the clipped overlap with the reference changes when ``delta`` is added."""
+    gain = 0
+    for gram, change in delta.items():
+        have, most = current[gram], reference[gram]
+        gain += min(have + change, most) - min(have, most)
+    return gain
 
-    Equals rouge-score on ``"\\n".join(chosen sentences)``: the bigram spanning two neighbouring
-    chosen sentences counts too, as it does when rouge-score tokenizes the joined text.
+
+class Selection:
+    """Chosen sentences scored as rouge-score scores ``"\\n".join(them in document order)``.
+
+    The bigram spanning two neighbouring chosen sentences counts, as it does when rouge-score
+    tokenizes the joined text. Adding a sentence only touches its own n-grams and the two
+    boundaries it changes, so trying every candidate at every step stays cheap.
     """
-    unigrams: Counter[Ngram] = Counter()
-    bigrams: Counter[Ngram] = Counter()
-    num_tokens = 0
-    previous_last: str | None = None
-    for index in sorted(selection):
-        candidate = candidates[index]
-        if not candidate.num_tokens:
-            continue
-        unigrams.update(candidate.unigram_hits)
-        bigrams.update(candidate.bigram_hits)
-        if previous_last is not None:
-            bigrams[(previous_last, candidate.first or "")] += 1
-        previous_last = candidate.last
-        num_tokens += candidate.num_tokens
-    rouge1 = f1(clipped_overlap(unigrams, reference.unigrams), num_tokens, reference.num_tokens)
-    rouge2 = f1(
-        clipped_overlap(bigrams, reference.bigrams),
-        max(num_tokens - 1, 0),
-        max(reference.num_tokens - 1, 0),
-    )
-    return rouge1 + rouge2
+
+    def __init__(self, sentences: Sequence[SentenceNgrams], reference: Reference) -> None:
+        self._sentences = sentences
+        self._reference = reference
+        self._chosen: list[int] = []  # sorted; sentences without tokens are chosen but inert
+        self._with_tokens: list[int] = []  # sorted: the chosen sentences that have tokens
+        self._unigrams: Counter[Ngram] = Counter()  # reference unigrams among the chosen
+        self._bigrams: Counter[Ngram] = Counter()  # reference bigrams, boundaries included
+        self._overlaps = (0, 0)
+        self._num_tokens = 0
+
+    @property
+    def chosen(self) -> list[int]:
+        """The chosen sentence indices, ascending."""
+        return list(self._chosen)
+
+    def _bigram_delta(self, index: int) -> Counter[Ngram]:
+        """Bigrams that adding sentence ``index`` adds (its own, two boundaries) and removes."""
+        sentence = self._sentences[index]
+        delta = Counter(sentence.bigram_hits)
+        position = bisect_left(self._with_tokens, index)
+        before = self._sentences[self._with_tokens[position - 1]] if position > 0 else None
+        after = (
+            self._sentences[self._with_tokens[position]]
+            if position < len(self._with_tokens)
+            else None
+        )
+        if before is not None:
+            delta[(before.last, sentence.first)] += 1
+        if after is not None:
+            delta[(sentence.last, after.first)] += 1
+        if before is not None and after is not None:
+            delta[(before.last, after.first)] -= 1  # the boundary the new sentence splits
+        return delta
+
+    def _score(self, overlaps: tuple[int, int], num_tokens: int) -> float:
+        reference = self._reference
+        rouge1 = f1(overlaps[0], num_tokens, reference.num_tokens)
+        rouge2 = f1(overlaps[1], max(num_tokens - 1, 0), max(reference.num_tokens - 1, 0))
+        return rouge1 + rouge2
+
+    def _added(self, index: int) -> tuple[tuple[int, int], int, Counter[Ngram]]:
+        sentence = self._sentences[index]
+        bigram_delta = self._bigram_delta(index)
+        overlaps = (
+            self._overlaps[0]
+            + _overlap_gain(self._unigrams, sentence.unigram_hits, self._reference.unigrams),
+            self._overlaps[1] + _overlap_gain(self._bigrams, bigram_delta, self._reference.bigrams),
+        )
+        return overlaps, self._num_tokens + sentence.num_tokens, bigram_delta
+
+    def score(self) -> float:
+        """ROUGE-1 F + ROUGE-2 F of the chosen sentences against the reference."""
+        return self._score(self._overlaps, self._num_tokens)
+
+    def score_with(self, index: int) -> float:
+        """The score the selection would have with sentence ``index`` added."""
+        if not self._sentences[index].num_tokens:
+            return self.score()
+        overlaps, num_tokens, _ = self._added(index)
+        return self._score(overlaps, num_tokens)
+
+    def add(self, index: int) -> None:
+        """Choose sentence ``index``."""
+        if index in self._chosen:
+            raise ValueError(f"sentence {index} is already chosen")
+        insort(self._chosen, index)
+        if not self._sentences[index].num_tokens:
+            return
+        self._overlaps, self._num_tokens, bigram_delta = self._added(index)
+        self._unigrams.update(self._sentences[index].unigram_hits)
+        self._bigrams.update(bigram_delta)
+        insort(self._with_tokens, index)
 
 
 def max_count(limit: int | Budget, num_sentences: int) -> int:
@@ -85,20 +146,19 @@ def oracle_labels(
     3 suits CNN/DM highlights, ``Budget(ratio=...)`` long extractive references such as BBC's.
     """
     ref = Reference.from_sentences(reference)
-    candidates = [sentence_ngrams(text, ref) for text in sentences]
+    selection = Selection([sentence_ngrams(text, ref) for text in sentences], ref)
     limit = min(max_count(max_sentences, len(sentences)), len(sentences))
-    selected: list[int] = []
-    best = 0.0
-    while len(selected) < limit:
-        step_best, step_index = best, -1
-        for index in range(len(candidates)):
-            if index in selected:
+    chosen: set[int] = set()
+    while len(chosen) < limit:
+        best, best_index = selection.score(), -1
+        for index in range(len(sentences)):
+            if index in chosen:
                 continue
-            score = selection_score(candidates, [*selected, index], ref)
-            if score > step_best:
-                step_best, step_index = score, index
-        if step_index < 0:
+            score = selection.score_with(index)
+            if score > best:
+                best, best_index = score, index
+        if best_index < 0:
             break
-        selected.append(step_index)
-        best = step_best
-    return sorted(selected)
+        selection.add(best_index)
+        chosen.add(best_index)
+    return selection.chosen

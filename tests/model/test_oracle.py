@@ -7,7 +7,7 @@ import itertools
 import pytest
 from rouge_score import rouge_scorer
 
-from model.oracle import oracle_labels, selection_score, sentence_ngrams
+from model.oracle import Selection, oracle_labels, sentence_ngrams
 from model.rouge_fast import Reference
 from model.types import Budget
 
@@ -29,15 +29,43 @@ def rouge_score_sum(chosen: list[str], reference: list[str]) -> float:
     return scores["rouge1"].fmeasure + scores["rouge2"].fmeasure
 
 
-def test_selection_score_equals_rouge_score_on_every_small_selection() -> None:
+def test_selection_scores_equal_rouge_score_on_every_small_selection() -> None:
     reference = Reference.from_sentences(REFERENCE)
-    candidates = [sentence_ngrams(text, reference) for text in ARTICLE]
-    for size in (1, 2, 3):
-        for selection in itertools.combinations(range(len(ARTICLE)), size):
-            expected = rouge_score_sum([ARTICLE[i] for i in selection], REFERENCE)
-            assert selection_score(candidates, selection, reference) == pytest.approx(
-                expected, abs=1e-6
-            )
+    sentences = [sentence_ngrams(text, reference) for text in ARTICLE]
+    for size in (1, 2, 3, 4):
+        for combination in itertools.permutations(range(len(ARTICLE)), size):
+            selection = Selection(sentences, reference)
+            for index in combination[:-1]:
+                selection.add(index)
+            chosen = sorted(combination)
+            expected = rouge_score_sum([ARTICLE[i] for i in chosen], REFERENCE)
+            assert selection.score_with(combination[-1]) == pytest.approx(expected, abs=1e-6)
+            selection.add(combination[-1])
+            assert selection.score() == pytest.approx(expected, abs=1e-6)
+            assert selection.chosen == chosen
+
+
+def test_selection_counts_bigrams_across_sentence_boundaries() -> None:
+    sentences = ["x a b", "", "c d y", "b c"]
+    reference = Reference.from_sentences(["a b c d"])
+    selection = Selection([sentence_ngrams(text, reference) for text in sentences], reference)
+    for index in (2, 1, 0):  # "b c" spans the boundary once "x a b" joins before "c d y"
+        selection.add(index)
+    assert selection.score() == pytest.approx(rouge_score_sum(["x a b", "c d y"], ["a b c d"]))
+    before = selection.score()
+    selection.add(3)  # splits that boundary: (b, c) now comes from inside sentence 3 instead
+    assert selection.score() == pytest.approx(
+        rouge_score_sum(["x a b", "c d y", "b c"], ["a b c d"])
+    )
+    assert selection.score() != before
+
+
+def test_selection_refuses_a_sentence_twice() -> None:
+    reference = Reference.from_sentences(REFERENCE)
+    selection = Selection([sentence_ngrams(text, reference) for text in ARTICLE], reference)
+    selection.add(1)
+    with pytest.raises(ValueError, match="already chosen"):
+        selection.add(1)
 
 
 def brute_force_greedy(sentences: list[str], reference: list[str], limit: int) -> list[int]:
