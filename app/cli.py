@@ -13,3 +13,7 @@ COMMANDS = {**MODEL_COMMANDS, "serve": "app.serve_command"}
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `bertsum`."""
     sys.exit(run_cli(COMMANDS, argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -75,7 +75,6 @@ def collate(
     sentence_start = torch.zeros(shape, dtype=torch.long)
     sentence_end = torch.ones(shape, dtype=torch.long)
     sentence_mask = torch.zeros(shape, dtype=torch.bool)
-    label_tensor = torch.zeros(shape) if labels is not None else None
     first_window = 0
     for row, doc in enumerate(documents):
         for index in range(doc.num_sentences):
@@ -84,9 +83,6 @@ def collate(
             sentence_start[row, index] = start
             sentence_end[row, index] = end
             sentence_mask[row, index] = True
-        if label_tensor is not None and labels is not None:
-            for index in labels[row]:
-                label_tensor[row, index] = 1.0
         first_window += len(doc.windows)
     return Batch(
         input_ids=input_ids,
@@ -96,8 +92,16 @@ def collate(
         sentence_start=sentence_start,
         sentence_end=sentence_end,
         sentence_mask=sentence_mask,
-        labels=label_tensor,
+        labels=None if labels is None else label_matrix(labels, num_sentences),
     )
+
+
+def label_matrix(labels: Sequence[Sequence[int]], num_sentences: int) -> torch.Tensor:
+    """0/1 targets [B, S] from the chosen sentence indices of each document."""
+    matrix = torch.zeros(len(labels), num_sentences)
+    for row, chosen in enumerate(labels):
+        matrix[row, list(chosen)] = 1.0
+    return matrix
 
 
 def pool_sentences(hidden: torch.Tensor, batch: Batch, pooling: Pooling) -> torch.Tensor:
@@ -163,15 +167,31 @@ class ExtractiveScorer(nn.Module):
         width = 2 * hidden if head_config.pooling == "cls+mean" else hidden
         self.head = SentenceHead(width, hidden, head_config)
 
-    def forward(self, batch: Batch) -> torch.Tensor:
-        """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
+    def sentence_vectors(self, batch: Batch) -> torch.Tensor:
+        """One vector per sentence [B, S, D] from the encoder's states over all windows."""
         hidden = self.encoder(
             input_ids=batch.input_ids,
             token_type_ids=batch.segment_ids,
             attention_mask=batch.attention_mask,
         ).last_hidden_state  # [W, T, H]
-        vectors = pool_sentences(hidden, batch, self.head_config.pooling)  # [B, S, D]
-        return self.head(vectors.float(), batch.sentence_mask)  # [B, S]
+        return pool_sentences(hidden, batch, self.head_config.pooling).float()  # [B, S, D]
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
+        return self.head(self.sentence_vectors(batch), batch.sentence_mask)  # [B, S]
+
+    @property
+    def encoder_is_frozen(self) -> bool:
+        """True when only the head trains: sentence vectors then never change during training."""
+        return not any(p.requires_grad for p in self.encoder.parameters())
+
+
+def pad_vectors(vectors: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack per-document sentence vectors [S_i, D] into [B, S, D] plus a mask [B, S]."""
+    padded = nn.utils.rnn.pad_sequence(list(vectors), batch_first=True)  # [B, S, D]
+    lengths = torch.tensor([len(v) for v in vectors])
+    mask = torch.arange(padded.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)  # [B, S]
+    return padded, mask
 
 
 def masked_bce(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

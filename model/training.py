@@ -9,7 +9,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,16 @@ from tqdm import tqdm
 
 from model.checkpoint import save_checkpoint
 from model.data import Example, read_jsonl
-from model.encoder import ModelConfig, build_scorer, file_sha256, load_tokenizer
+from model.encoder import (
+    ModelConfig,
+    build_scorer,
+    encoder_fingerprint,
+    file_sha256,
+    load_tokenizer,
+)
 from model.encoding import EncodedDocument, encode_document
 from model.inference import autocast, model_sentences, resolve_device, score_encoded
-from model.network import ExtractiveScorer, collate, masked_bce
+from model.network import ExtractiveScorer, collate, label_matrix, masked_bce, pad_vectors
 from model.oracle import oracle_labels
 from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
@@ -142,7 +148,9 @@ def cached_oracle_labels(
         for e in tqdm(examples, desc=f"oracle labels {path.name}", leave=False)
     ]
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(labels))
+    staging = cache.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
+    staging.write_text(json.dumps(labels))
+    os.replace(staging, cache)
     logger.info("oracle labels for %s in %.1f s", path, time.perf_counter() - started)
     return labels
 
@@ -186,29 +194,87 @@ def load_dev_items(path: str, tokenizer: Any, config: TrainConfig) -> list[DevIt
     return items
 
 
+ScoreFunction = Callable[[Sequence[int]], list[list[float]]]
+
+
 def validate(
-    scorer: ExtractiveScorer,
-    items: Sequence[DevItem],
-    pad_id: int,
-    device: torch.device,
-    budget_sentences: int,
+    score: ScoreFunction, items: Sequence[DevItem], budget_sentences: int
 ) -> dict[str, float]:
     """Mean ROUGE-1/2 F1 (percent, fast scorer) of top sentences with trigram blocking."""
-    was_training = scorer.training
-    scorer.eval()
     rouge1 = rouge2 = 0.0
     for start in range(0, len(items), 8):
-        group = items[start : start + 8]
-        scores = score_encoded(scorer, [i.encoded for i in group], pad_id, device)
-        for item, doc_scores in zip(group, scores, strict=True):
+        indices = range(start, min(start + 8, len(items)))
+        for index, doc_scores in zip(indices, score(indices), strict=True):
+            item = items[index]
             chosen = select_sentences(item.sentences, doc_scores, Budget(budget_sentences))
             r1, r2 = rouge12_text(
                 "\n".join(item.sentences[i] for i in chosen), "\n".join(item.reference)
             )
             rouge1, rouge2 = rouge1 + r1, rouge2 + r2
-    scorer.train(was_training)
     n = max(len(items), 1)
     return {"rouge1": 100 * rouge1 / n, "rouge2": 100 * rouge2 / n}
+
+
+@torch.inference_mode()
+def sentence_features(
+    scorer: ExtractiveScorer,
+    documents: Sequence[EncodedDocument],
+    pad_id: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    description: str,
+) -> list[torch.Tensor]:
+    """Sentence vectors [S_i, D] of each document from the frozen encoder, computed once."""
+    was_training = scorer.training
+    scorer.eval()
+    features: list[torch.Tensor] = [torch.empty(0)] * len(documents)
+    order = sorted(range(len(documents)), key=lambda i: documents[i].num_tokens)
+    for start in tqdm(range(0, len(order), 8), desc=description, leave=False):
+        group = order[start : start + 8]
+        batch = collate([documents[i] for i in group], pad_id).to(device)
+        with autocast(device, dtype):
+            vectors = scorer.sentence_vectors(batch).float().cpu()  # [B, S, D]
+        for row, index in enumerate(group):
+            features[index] = vectors[row, : documents[index].num_sentences].clone()
+    scorer.train(was_training)
+    return features
+
+
+def cached_features(
+    scorer: ExtractiveScorer,
+    documents: Sequence[EncodedDocument],
+    key: str,
+    config: TrainConfig,
+    pad_id: int,
+    device: torch.device,
+    dtype: torch.dtype,
+) -> list[torch.Tensor]:
+    """:func:`sentence_features`, stored in the cache directory under a hash of what shapes them."""
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                key,
+                encoder_fingerprint(config.model.base_encoder),
+                config.model.to_dict(),
+                config.max_train_windows,
+                config.limit,
+                config.dev_limit,
+                str(dtype),
+                len(documents),
+            ],
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:16]
+    path = Path(config.cache_dir) / f"features-{digest}.safetensors"
+    if path.is_file():
+        stored = load_file(str(path))
+        return [stored[str(i)] for i in range(len(documents))]
+    features = sentence_features(scorer, documents, pad_id, device, dtype, f"features {key}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
+    save_file({str(i): f.contiguous() for i, f in enumerate(features)}, str(staging))
+    os.replace(staging, path)
+    return features
 
 
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
@@ -342,9 +408,40 @@ def train(config: TrainConfig) -> Path:
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
     warmup = max(1, int(config.warmup_ratio * total_steps))
     optimizer = make_optimizer(scorer, config)
-    model: nn.Module = scorer
-    if dist.world_size > 1:
-        model = nn.parallel.DistributedDataParallel(scorer)
+    # With a frozen encoder only the head trains: sentence vectors are computed once and cached.
+    frozen = scorer.encoder_is_frozen
+    trained: nn.Module = scorer.head if frozen else scorer
+    model = nn.parallel.DistributedDataParallel(trained) if dist.world_size > 1 else trained
+    train_features = dev_features = None
+    if frozen:
+        train_features = cached_features(
+            scorer, [i.encoded for i in items], "train", config, pad_id, device, dtype
+        )
+        dev_features = cached_features(
+            scorer, [i.encoded for i in dev_items], "dev", config, pad_id, device, dtype
+        )
+
+    def forward(indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Logits, labels and mask [B, S] for training documents ``indices``."""
+        labels = [items[i].labels for i in indices]
+        if train_features is not None:
+            vectors, mask = pad_vectors([train_features[i] for i in indices])
+            targets = label_matrix(labels, vectors.shape[1])
+            return model(vectors.to(device), mask.to(device)), targets.to(device), mask.to(device)
+        batch = collate([items[i].encoded for i in indices], pad_id, labels).to(device)
+        assert batch.labels is not None
+        with autocast(device, dtype):
+            logits = model(batch)  # [B, S]
+        return logits, batch.labels, batch.sentence_mask
+
+    @torch.inference_mode()
+    def dev_scores(indices: Sequence[int]) -> list[list[float]]:
+        """Scores of dev documents ``indices`` (from cached vectors when the encoder is frozen)."""
+        if dev_features is None:
+            return score_encoded(scorer, [dev_items[i].encoded for i in indices], pad_id, device)
+        vectors, mask = pad_vectors([dev_features[i] for i in indices])
+        probabilities = torch.sigmoid(scorer.head(vectors.to(device), mask.to(device))).cpu()
+        return [probabilities[row, : int(mask[row].sum())].tolist() for row in range(len(indices))]
 
     progress: dict[str, Any] = {"step": 0, "best": None, "history": []}
     if (state_dir / "progress.json").is_file():
@@ -374,16 +471,10 @@ def train(config: TrainConfig) -> Path:
             group["lr"] = group["base_lr"] * learning_rate_factor(step, total_steps, warmup)
         loss_sum = 0.0
         for indices in batches:
-            chosen = [items[i] for i in indices]
-            batch = collate([c.encoded for c in chosen], pad_id, [c.labels for c in chosen]).to(
-                device
-            )
-            with autocast(device, dtype):
-                logits = model(batch)  # [B, S]
-            assert batch.labels is not None
-            loss = masked_bce(logits, batch.labels, batch.sentence_mask) / len(batches)
+            logits, targets, mask = forward(indices)
+            loss = masked_bce(logits, targets, mask) / len(batches)
             loss.backward()
-            loss_sum += float(loss)
+            loss_sum += float(loss.detach())
             docs_seen += len(indices)
         nn.utils.clip_grad_norm_(
             [p for p in scorer.parameters() if p.requires_grad], config.max_grad_norm
@@ -400,7 +491,9 @@ def train(config: TrainConfig) -> Path:
         )
         last = progress["step"] == total_steps
         if dev_items and dist.is_main and (progress["step"] % config.validate_every == 0 or last):
-            scores = validate(scorer, dev_items, pad_id, device, config.dev_budget_sentences)
+            scorer.eval()
+            scores = validate(dev_scores, dev_items, config.dev_budget_sentences)
+            scorer.train()
             record.update({f"dev_{k}": v for k, v in scores.items()})
             bar.write(
                 f"step {progress['step']}: "
@@ -420,6 +513,7 @@ def train(config: TrainConfig) -> Path:
         if progress["step"] % config.save_every == 0 or last:
             save_state(state_dir, scorer, optimizer, progress, dist)
     bar.close()
+    logger.info("rank %d final weights sha256 %s", dist.rank, weights_digest(scorer))
     if dist.is_main:
         if not dev_items:
             write_checkpoint(best_dir, scorer, tokenizer, config, progress)
@@ -428,6 +522,16 @@ def train(config: TrainConfig) -> Path:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return best_dir
+
+
+def weights_digest(scorer: nn.Module) -> str:
+    """SHA-256 over the trainable weights: equal digests mean bit-identical weights."""
+    digest = hashlib.sha256()
+    for name, parameter in scorer.named_parameters():
+        if parameter.requires_grad:
+            digest.update(name.encode())
+            digest.update(parameter.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def write_checkpoint(

@@ -49,7 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="top",
         help="train all weights, only the top layers + head, or LoRA adapters + head",
     )
-    net.add_argument("--top-layers", type=int, default=2, help="layers trained with --finetune top")
+    net.add_argument(
+        "--top-layers",
+        type=int,
+        default=2,
+        help="layers trained with --finetune top; 0 trains the head alone on a frozen "
+        "encoder, whose sentence vectors are then computed once and cached",
+    )
     net.add_argument("--lora-rank", type=int, default=8, help="LoRA rank with --finetune lora")
     net.add_argument(
         "--head", choices=["linear", "transformer"], default="transformer", help="sentence head"

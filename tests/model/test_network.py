@@ -1,0 +1,83 @@
+"""Tests for the scorer network: collation, pooling, masking and batch invariance."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model.encoder import ModelConfig, build_scorer, load_tokenizer
+from model.encoding import encode_document
+from model.inference import score_encoded
+from model.network import Batch, HeadConfig, collate, masked_bce, pool_sentences
+
+SHORT = ["the team won.", "a film is news."]
+LONG = [f"sentence {i} of the market news." for i in range(30)]
+
+
+def test_collate_indexes_every_sentence(tiny_config: ModelConfig) -> None:
+    tokenizer = load_tokenizer(tiny_config.base_encoder)
+    docs = [encode_document(tokenizer, s, tiny_config.encoding) for s in (SHORT, LONG)]
+    batch = collate(docs, tokenizer.pad_token_id, [[0], [1, 5]])
+    assert batch.input_ids.shape[0] == len(docs[0].windows) + len(docs[1].windows)
+    assert batch.sentence_mask.sum(dim=1).tolist() == [2, 30]
+    cls = batch.input_ids[batch.sentence_window, batch.sentence_start]  # [B, S]
+    assert (cls[batch.sentence_mask] == tokenizer.cls_token_id).all()
+    assert batch.labels is not None
+    assert batch.labels[0].tolist()[:2] == [1.0, 0.0] and batch.labels[1, 5] == 1.0
+    assert not batch.attention_mask[0, len(docs[0].windows[0].input_ids) :].any()
+
+
+def test_mean_pooling_matches_a_manual_mean() -> None:
+    hidden = torch.randn(2, 10, 4)
+    batch = Batch(
+        input_ids=torch.zeros(2, 10, dtype=torch.long),
+        segment_ids=torch.zeros(2, 10, dtype=torch.long),
+        attention_mask=torch.ones(2, 10, dtype=torch.bool),
+        sentence_window=torch.tensor([[0, 1]]),
+        sentence_start=torch.tensor([[2, 0]]),
+        sentence_end=torch.tensor([[6, 3]]),
+        sentence_mask=torch.tensor([[True, True]]),
+    )
+    pooled = pool_sentences(hidden, batch, "mean")
+    torch.testing.assert_close(pooled[0, 0], hidden[0, 2:6].mean(dim=0))
+    torch.testing.assert_close(pooled[0, 1], hidden[1, 0:3].mean(dim=0))
+    both = pool_sentences(hidden, batch, "cls+mean")
+    assert both.shape == (1, 2, 8)
+    torch.testing.assert_close(both[0, 1, :4], hidden[1, 0])
+
+
+def test_masked_bce_ignores_padding() -> None:
+    labels = torch.tensor([[1.0, 0.0, 0.0]])
+    mask = torch.tensor([[True, True, False]])
+    logits = torch.tensor([[2.0, -2.0, 0.0]])
+    changed = logits.clone()
+    changed[0, 2] = 50.0
+    assert masked_bce(logits, labels, mask) == masked_bce(changed, labels, mask)
+    assert masked_bce(logits, labels, mask) < masked_bce(-logits, labels, mask)
+
+
+@pytest.mark.parametrize("kind", ["linear", "transformer"])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "cls+mean"])
+def test_scores_do_not_depend_on_batch_neighbours(
+    tiny_config: ModelConfig, kind: str, pooling: str
+) -> None:
+    config = ModelConfig(
+        base_encoder=tiny_config.base_encoder,
+        encoding=tiny_config.encoding,
+        head=HeadConfig(pooling=pooling, kind=kind, heads=2, feedforward=32),  # type: ignore[arg-type]
+    )
+    scorer = build_scorer(config).eval()
+    tokenizer = load_tokenizer(config.base_encoder)
+    short, long = (encode_document(tokenizer, s, config.encoding) for s in (SHORT, LONG))
+    alone = score_encoded(scorer, [short], tokenizer.pad_token_id, torch.device("cpu"))
+    together = score_encoded(scorer, [long, short], tokenizer.pad_token_id, torch.device("cpu"))
+    assert len(together[0]) == 30 and len(together[1]) == 2
+    torch.testing.assert_close(torch.tensor(alone[0]), torch.tensor(together[1]))
+
+
+def test_top_mode_trains_only_top_layers_and_head(tiny_config: ModelConfig) -> None:
+    scorer = build_scorer(tiny_config)
+    trainable = {n for n, p in scorer.named_parameters() if p.requires_grad}
+    assert any(n.startswith("head.") for n in trainable)
+    assert any(".layer.1." in n for n in trainable)
+    assert not any(".layer.0." in n or "embeddings" in n for n in trainable)
