@@ -243,18 +243,23 @@ def batching_gain(args: argparse.Namespace, summarizer: Any, articles: Sequence[
         )
 
 
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared with the overload script: data, model, device, or a running service."""
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL with `article`")
+    parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    parser.add_argument("--url", help="drive this running service instead of starting one")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL with `article`")
-    parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    add_service_arguments(parser)
     parser.add_argument("--docs", type=int, default=64, help="articles per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--max-batch-documents", type=int, default=16, help="service batch cap")
     parser.add_argument("--gain-concurrency", type=int, default=32)
-    parser.add_argument("--url", help="drive this running service instead of starting one")
     parser.add_argument("--skip-gain", action="store_true", help="skip the batching-gain runs")
     return parser.parse_args(argv)
 

@@ -23,7 +23,7 @@ import httpx
 
 # The sibling benchmark script owns starting a service and reading the articles.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_service import DEFAULT_DATA, load_articles, running_service
+from bench_service import add_service_arguments, load_articles, running_service
 
 
 @dataclass
@@ -98,16 +98,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL with `article`")
-    parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    add_service_arguments(parser)
     parser.add_argument("--queue-size", type=int, default=16, help="the service's queue size")
     parser.add_argument("--factor", type=int, default=5, help="clients per queue place")
     parser.add_argument("--requests", type=int, default=4, help="requests per client")
     parser.add_argument("--max-chars", type=int, default=3000, help="cut articles to this")
     parser.add_argument("--timeout", type=float, default=120, help="request timeout, seconds")
     parser.add_argument("--max-rss-growth-mb", type=float, default=1024)
-    parser.add_argument("--url", help="overload this running service instead of starting one")
     parser.add_argument("--pid", type=int, help="with --url: the server's pid, for memory")
     return parser.parse_args(argv)
 
