@@ -23,6 +23,8 @@
 #   CONTAINER_CHECK_CACHE   where the debootstrapped base is cached between runs
 #                           (default /var/cache/bertsum-container-check; empty: no cache)
 #   READY_TIMEOUT_S         how long the service may take to become ready (default 300)
+#   CHECKPOINT              a checkpoint directory to mount (read-only) and serve through
+#                           BERTSUM_CHECKPOINT instead of the shipped one (default: unset)
 #   DEBIAN_MIRROR           mirror for debootstrap (default http://deb.debian.org/debian)
 #   ENGINE_DISK_GB          size of the sparse ext4 file that holds the engine's data
 #                           (default 40; about 8 GB of it gets used)
@@ -47,6 +49,7 @@ CACHE_DIR="${CONTAINER_CHECK_CACHE-/var/cache/bertsum-container-check}"
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-300}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 ENGINE_DISK_GB="${ENGINE_DISK_GB:-40}"
+CHECKPOINT="${CHECKPOINT:-}"
 BASE_PACKAGES="python3,python3-venv,python3-pip,ca-certificates"
 IMAGE="bertsum-service:check"
 CONTAINER="bertsum-container-check"
@@ -138,6 +141,9 @@ cleanup() {
     printf '\n== summary\n'
     printf '%s\n' "${RESULTS[@]}"
     local total=$((SECONDS - START_TIME))
+    if [[ -n "$CHECKPOINT" ]]; then
+        printf 'NOTE  the service ran with the mounted CHECKPOINT=%s, not the shipped one\n' "$CHECKPOINT"
+    fi
     if [[ $FAILED -eq 0 ]]; then
         printf 'PASS  container check: all steps passed in %dm%02ds\n' $((total / 60)) $((total % 60))
     else
@@ -164,6 +170,10 @@ step_preflight() {
     if ((free_gb < 12)); then
         log "only $free_gb GB free under $WORK: the engine needs about 8, the check wants 12"
         return 1
+    fi
+    if [[ -n "$CHECKPOINT" ]]; then
+        CHECKPOINT="$(cd "$CHECKPOINT" 2>/dev/null && pwd)" || { log "CHECKPOINT is not a directory"; return 1; }
+        log "serving the mounted checkpoint $CHECKPOINT, not the shipped one"
     fi
     log "repo: $REPO"
     log "work: $WORK ($free_gb GB free)"
@@ -512,8 +522,12 @@ step_run_ready() {
     # free port; BERTSUM_PORT tells the image's healthcheck where to look.
     log "docker run --network host $IMAGE bertsum serve --host 127.0.0.1 --port $RUN_PORT"
     # (stderr: the engine warns that IPv4 forwarding is off, which is on purpose.)
+    local mount=()
+    if [[ -n "$CHECKPOINT" ]]; then
+        mount=(-v "$CHECKPOINT:/models/checkpoint:ro" -e BERTSUM_CHECKPOINT=/models/checkpoint)
+    fi
     docker run -d --name "$CONTAINER" --network host --health-interval 2s \
-        -e "BERTSUM_PORT=$RUN_PORT" "$IMAGE" \
+        -e "BERTSUM_PORT=$RUN_PORT" "${mount[@]}" "$IMAGE" \
         bertsum serve --host 127.0.0.1 --port "$RUN_PORT" >/dev/null 2>"$LOGS/docker-run.err" \
         || { cat "$LOGS/docker-run.err"; return 1; }
     local t0=$SECONDS
@@ -558,6 +572,13 @@ services:
     healthcheck:
       interval: 2s
 EOF
+    if [[ -n "$CHECKPOINT" ]]; then
+        cat >>"$override" <<EOF
+    volumes:
+      - "$CHECKPOINT:/models/checkpoint:ro"
+EOF
+        sed -i "s|^      BERTSUM_PORT: .*|&\n      BERTSUM_CHECKPOINT: /models/checkpoint|" "$override"
+    fi
     COMPOSE_FILES=(-f "$REPO/docker-compose.yml" -f "$override")
     export BERTSUM_IMAGE="$IMAGE"
     (cd "$REPO" && docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" up -d --no-build) \
