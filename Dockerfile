@@ -58,8 +58,7 @@ RUN pip install --no-cache-dir --no-deps --no-warn-script-location --prefix /pkg
 FROM base AS runtime
 
 LABEL org.opencontainers.image.title="bertsum-service" \
-      org.opencontainers.image.description="BertSum-style extractive summarization over HTTP" \
-      org.opencontainers.image.version="0.1.0"
+      org.opencontainers.image.description="BertSum-style extractive summarization over HTTP"
 
 RUN groupadd --system --gid 10001 bertsum \
  && useradd --system --uid 10001 --gid bertsum --create-home --home-dir /home/bertsum \
