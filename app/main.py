@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from app.errors import install_error_handlers
 from app.metrics import Metrics
@@ -75,5 +76,7 @@ def create_app(settings: Settings, predictor_factory: PredictorFactory = load_pr
             allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
             expose_headers=["X-Request-Id", "X-Queue-Time-Ms", "X-Inference-Time-Ms"],
         )
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    routes = [*keyed_router.routes, *open_router.routes]
+    paths = frozenset(route.path for route in routes if isinstance(route, APIRoute))
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, paths=paths)
     return app

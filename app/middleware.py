@@ -33,9 +33,10 @@ class RequestContextMiddleware:
     one log line per request. The text of a document never does.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, paths: frozenset[str]) -> None:
         self.app = app
         self.metrics = metrics
+        self.paths = paths  # the app's route paths, for requests refused before routing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,8 +62,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             seconds = time.perf_counter() - started
-            route = scope.get("route")
-            endpoint = getattr(route, "path", None) or "unmatched"
+            endpoint = self._endpoint(scope)
             self.metrics.observe_request(endpoint, scope["method"], status, seconds)
             details = " ".join(f"{key}={value}" for key, value in fields.items())
             logger.info(
@@ -81,6 +81,14 @@ class RequestContextMiddleware:
                     **fields,
                 },
             )
+
+    def _endpoint(self, scope: Scope) -> str:
+        """The route's path template: a label of bounded cardinality for metrics and logs."""
+        route_path = getattr(scope.get("route"), "path", None)
+        if route_path:
+            return str(route_path)
+        # Refused by middleware (413, 415) before routing; the routes here have no parameters.
+        return str(scope["path"]) if scope["path"] in self.paths else "unmatched"
 
 
 class BodyGuardMiddleware:

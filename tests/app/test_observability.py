@@ -25,6 +25,7 @@ async def test_metrics_count_requests_batches_documents_and_model() -> None:
     async with running_app() as (_, client):
         await client.post("/summarize", json={"text": ARTICLE})
         await client.post("/summarize", json={"text": ""})
+        await client.post("/summarize", content=b"{}", headers={"content-type": "text/plain"})
         await client.post("/summarize/batch", json={"documents": [{"text": ARTICLE}] * 2})
         response = await client.get("/metrics")
     assert response.status_code == 200
@@ -33,7 +34,8 @@ async def test_metrics_count_requests_batches_documents_and_model() -> None:
     requests = 'bertsum_requests_total{endpoint="/summarize",method="POST",status="%s"}'
     assert sample(text, requests % 200) == 1
     assert sample(text, requests % 422) == 1
-    assert sample(text, 'bertsum_request_duration_seconds_count{endpoint="/summarize"}') == 2
+    assert sample(text, requests % 415) == 1  # refused before routing, still labelled
+    assert sample(text, 'bertsum_request_duration_seconds_count{endpoint="/summarize"}') == 3
     assert sample(text, "bertsum_documents_total") == 3
     assert sample(text, "bertsum_sentences_total") == 15
     assert sample(text, "bertsum_batch_size_count") == 2
