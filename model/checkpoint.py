@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -165,4 +165,10 @@ def load_checkpoint(directory: Path | None = None) -> LoadedCheckpoint:
     scorer.load_state_dict({k: v.float() for k, v in stored.items()}, strict=False)
     scorer.eval()
     tokenizer = load_tokenizer(directory / TOKENIZER_DIR)
+    vocabulary = cast(Any, scorer.encoder).get_input_embeddings().num_embeddings
+    if len(tokenizer) != vocabulary or tokenizer.cls_token_id is None:
+        raise CheckpointError(
+            f"the checkpoint's tokenizer ({len(tokenizer)} tokens) does not fit its base encoder "
+            f"{config.base_encoder!r} ({vocabulary} embeddings)"
+        )
     return LoadedCheckpoint(scorer, tokenizer, config, meta, directory)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
 
 from model.encoding import EncodingConfig
 from model.network import ExtractiveScorer, HeadConfig
@@ -93,10 +94,17 @@ def load_tokenizer(name_or_path: str | Path) -> PreTrainedTokenizerBase:
 
 def load_encoder(name: str) -> PreTrainedModel:
     """The pretrained encoder without its pooler (BertSum reads the token states)."""
+    # Leaving the pooler out makes transformers report its weights as unexpected: expected here.
+    previous = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
     try:
         return AutoModel.from_pretrained(resolve_encoder(name), add_pooling_layer=False)
     except TypeError:  # encoders without a pooler option
         return AutoModel.from_pretrained(resolve_encoder(name))
+    finally:
+        transformers_logging.set_verbosity(previous)
+        transformers_logging.enable_progress_bar()
 
 
 def _encoder_layers(encoder: nn.Module) -> nn.ModuleList:

@@ -111,7 +111,10 @@ class Summarizer:
 
     def prepare(self, text: str) -> PreparedDocument:
         """Split and tokenize; raises ``ValueError`` when the text has no sentences."""
-        sentences = split_sentences(text)
+        return self.prepare_sentences(text, split_sentences(text))
+
+    def prepare_sentences(self, text: str, sentences: list[Sentence]) -> PreparedDocument:
+        """Tokenize a document already split into ``sentences``."""
         if not sentences:
             raise ValueError("the text contains no sentences")
         encoded = encode_document(self.tokenizer, model_sentences(sentences, text), self.encoding)

@@ -48,8 +48,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="systems",
         action="append",
         required=True,
-        choices=sorted(SYSTEMS),
-        help="system to score; repeat for several, printed side by side",
+        choices=[*sorted(SYSTEMS), "model"],
+        help="system to score; repeat for several, printed side by side "
+        "(model: the BertSum checkpoint given by --checkpoint)",
+    )
+    model = parser.add_argument_group("model system")
+    model.add_argument(
+        "--checkpoint", type=Path, help="checkpoint directory (default: the shipped checkpoint)"
+    )
+    model.add_argument(
+        "--no-trigram-blocking",
+        dest="trigram_blocking",
+        action="store_false",
+        help="let the model pick sentences that share a word trigram (blocking is on by default)",
+    )
+    model.add_argument(
+        "--device", default="auto", help="cpu, cuda, cuda:N or auto (CUDA when present)"
+    )
+    model.add_argument(
+        "--dtype",
+        choices=["auto", "float32", "bfloat16", "float16"],
+        default="auto",
+        help="inference precision (auto: fp32 on the CPU, bf16/fp16 on a GPU)",
     )
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument(
@@ -93,7 +113,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_system(name: str, args: argparse.Namespace) -> System:
     """The system called ``name``; one that loads weights (the model) is built here, when asked."""
-    return SYSTEMS[name]
+    if name != "model":
+        return SYSTEMS[name]
+    from model.inference import load_summarizer
+
+    summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
+
+    def model_system(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:
+        document = summarizer.prepare_sentences(example.article, list(sentences))
+        scores = summarizer.score([document])[0]
+        summary = summarizer.select(
+            document, scores, Budget(num_sentences=k), args.trigram_blocking
+        )
+        return [s.index for s in summary.sentences]
+
+    return model_system
 
 
 def summary_length(budget: Budget | None, sentences: Sequence[Sentence], example: Example) -> int:

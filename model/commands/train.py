@@ -67,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="mean",
         help="sentence vector: [CLS] state, mean of its pieces, or both",
     )
+    net.add_argument("--dropout", type=float, default=0.1, help="dropout in the head")
     net.add_argument(
         "--max-sentence-tokens", type=int, default=80, help="word pieces kept per sentence"
     )
@@ -133,7 +134,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         lora_rank=args.lora_rank,
         lora_alpha=2 * args.lora_rank,
         encoding=EncodingConfig(max_sentence_tokens=args.max_sentence_tokens),
-        head=HeadConfig(pooling=args.pooling, kind=args.head, layers=args.head_layers),
+        head=HeadConfig(
+            pooling=args.pooling, kind=args.head, layers=args.head_layers, dropout=args.dropout
+        ),
     )
     return TrainConfig(
         train_files=args.train,

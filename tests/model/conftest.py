@@ -21,7 +21,7 @@ WORDS = "the a of and to in is was said summary news minister market team game f
 def tiny_vocab() -> list[str]:
     """Special tokens, some whole words, and every character with its continuation form."""
     characters = list(string.ascii_lowercase + string.digits + string.punctuation)
-    return SPECIAL + WORDS + characters + ["##" + c for c in characters]
+    return list(dict.fromkeys(SPECIAL + WORDS + characters + ["##" + c for c in characters]))
 
 
 def write_tiny_encoder(directory: Path, seed: int = 0, dropout: float = 0.1) -> Path:
@@ -29,7 +29,7 @@ def write_tiny_encoder(directory: Path, seed: int = 0, dropout: float = 0.1) -> 
     directory.mkdir(parents=True, exist_ok=True)
     vocab_file = directory / "vocab.txt"
     vocab_file.write_text("\n".join(tiny_vocab()) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True)
+    tokenizer = BertTokenizerFast(vocab=str(vocab_file), do_lower_case=True)
     tokenizer.save_pretrained(str(directory))
     torch.manual_seed(seed)
     config = BertConfig(

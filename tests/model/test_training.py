@@ -102,7 +102,7 @@ def test_killed_run_resumes_to_the_same_weights(
 
 def test_two_processes_match_one(tmp_path: Path, toy_jsonl: Path) -> None:
     encoder = write_tiny_encoder(tmp_path / "encoder", dropout=0.0)
-    common = ["--epochs", "2", "--head", "linear"]
+    common = ["--epochs", "2", "--head", "linear", "--dropout", "0"]  # no randomness in the step
     single = tmp_path / "single"
     run_train(encoder, toy_jsonl, single, *common, "--batch-size", "4")
     ddp = tmp_path / "ddp"
@@ -122,9 +122,8 @@ def test_two_processes_match_one(tmp_path: Path, toy_jsonl: Path) -> None:
     assert digests["0"] == digests["1"], "the two ranks ended with different weights"
     expected, actual = final_weights(single), final_weights(ddp)
     for name in expected:
-        # Reduction order differs between one and two processes; Adam magnifies that noise
-        # on weights whose gradients are near zero, hence an absolute tolerance.
-        torch.testing.assert_close(actual[name], expected[name], rtol=1e-3, atol=1e-3)
+        # Only the order of floating-point reductions differs between one and two processes.
+        torch.testing.assert_close(actual[name], expected[name], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", ["lora", "full"])
