@@ -26,7 +26,7 @@ DEV_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cnndm" / "
 
 
 def articles(count: int) -> list[str]:
-    """Real news articles from the dev set, or a few written here if it is not around."""
+    """Real news articles from the dev set (skips the test when the data is not around)."""
     if not DEV_DATA.exists():
         pytest.skip(f"no dev data at {DEV_DATA}")
     with DEV_DATA.open(encoding="utf-8") as lines:
