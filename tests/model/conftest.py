@@ -86,3 +86,15 @@ def toy_jsonl(tmp_path: Path) -> Path:
     path = tmp_path / "toy.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in toy_rows(16)))
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_config: ModelConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint of a freshly initialised tiny scorer."""
+    from model.checkpoint import save_checkpoint
+    from model.encoder import build_scorer, load_tokenizer
+
+    directory = tmp_path_factory.mktemp("ckpt") / "tiny"
+    tokenizer = load_tokenizer(tiny_config.base_encoder)
+    save_checkpoint(directory, build_scorer(tiny_config), tokenizer, tiny_config, {}, "# tiny\n")
+    return directory

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from model.checkpoint import save_checkpoint
-from model.encoder import ModelConfig, build_scorer, load_tokenizer
 from model.inference import Summarizer, load_summarizer, model_sentences
 from model.sentences import split_sentences
 from model.types import Budget
@@ -18,12 +18,9 @@ ARTICLE = (
 
 
 @pytest.fixture(scope="module")
-def summarizer(tiny_config: ModelConfig, tmp_path_factory: pytest.TempPathFactory) -> Summarizer:
+def summarizer(tiny_checkpoint: Path) -> Summarizer:
     """A summarizer on a freshly initialised tiny checkpoint."""
-    directory = tmp_path_factory.mktemp("ckpt") / "tiny"
-    tokenizer = load_tokenizer(tiny_config.base_encoder)
-    save_checkpoint(directory, build_scorer(tiny_config), tokenizer, tiny_config, {}, "# tiny\n")
-    return load_summarizer(directory, device="cpu")
+    return load_summarizer(tiny_checkpoint, device="cpu")
 
 
 def test_chosen_sentences_point_into_the_text(summarizer: Summarizer) -> None:

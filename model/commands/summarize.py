@@ -1,0 +1,138 @@
+"""`bertsum summarize`: summarize plain text, or a JSONL file of documents into JSONL."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from model.inference import Summarizer, load_summarizer
+from model.types import Budget, Summary
+
+HELP = "summarize plain text (file or stdin), or JSONL of {id, article} into JSONL"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `bertsum summarize`."""
+    parser.add_argument(
+        "input",
+        nargs="?",
+        default="-",
+        help="text file, .jsonl file of {id, article} rows, or - for stdin (default)",
+    )
+    parser.add_argument(
+        "--checkpoint", type=Path, help="checkpoint directory (default: the shipped checkpoint)"
+    )
+    parser.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="read JSONL even when the input is stdin or has no .jsonl suffix",
+    )
+    parser.add_argument("--output", "-o", type=Path, help="write here instead of stdout")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--num-sentences", "-k", type=int, help="sentences to pick (default 3)")
+    budget.add_argument("--ratio", type=float, help="share of the document's sentences to pick")
+    budget.add_argument("--max-words", type=int, help="word budget of the summary")
+    parser.add_argument(
+        "--no-trigram-blocking",
+        dest="trigram_blocking",
+        action="store_false",
+        help="allow sentences that repeat a word trigram of one already chosen",
+    )
+    parser.add_argument("--batch-size", type=int, default=8, help="documents per forward pass")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument(
+        "--dtype",
+        choices=["auto", "float32", "bfloat16", "float16"],
+        default="auto",
+        help="inference precision (auto: fp32 on the CPU, bf16/fp16 on a GPU)",
+    )
+
+
+def read_rows(handle: TextIO) -> Iterator[dict[str, Any]]:
+    """JSON objects with an `article` string, one a line; blank lines are skipped."""
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if not isinstance(row, dict) or not isinstance(row.get("article"), str):
+            raise ValueError(f"line {number}: expected an object with an 'article' string")
+        yield row
+
+
+def open_input(name: str) -> TextIO:
+    """The named file, or stdin for ``-``."""
+    if name == "-":
+        return sys.stdin
+    return Path(name).open(encoding="utf-8")
+
+
+def summary_record(summary: Summary) -> dict[str, Any]:
+    """A summary as JSON-ready data."""
+    return {
+        "summary": summary.text,
+        "sentences": [asdict(s) for s in summary.sentences],
+        "num_document_sentences": summary.num_document_sentences,
+    }
+
+
+def summarize_jsonl(
+    summarizer: Summarizer, rows: list[dict[str, Any]], args: argparse.Namespace, out: TextIO
+) -> None:
+    """Summarize rows in batches, writing one JSON line per row in input order."""
+    budget = budget_from_args(args)
+    with tqdm(total=len(rows), desc="summarize", unit="doc", file=sys.stderr) as bar:
+        for start in range(0, len(rows), args.batch_size):
+            group = rows[start : start + args.batch_size]
+            texts = [row["article"] for row in group]
+            summaries = summarizer.summarize_many(
+                texts, budget, args.trigram_blocking, args.batch_size
+            )
+            for row, summary in zip(group, summaries, strict=True):
+                out.write(json.dumps({"id": row.get("id"), **summary_record(summary)}) + "\n")
+            bar.update(len(group))
+
+
+def budget_from_args(args: argparse.Namespace) -> Budget:
+    """The length budget the options ask for."""
+    return Budget(num_sentences=args.num_sentences, ratio=args.ratio, max_words=args.max_words)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Summarize the input and write the result."""
+    try:
+        budget_from_args(args)
+    except ValueError as error:
+        print(f"bertsum summarize: {error}", file=sys.stderr)
+        return 2
+    is_jsonl = args.jsonl or str(args.input).endswith(".jsonl")
+    try:
+        with open_input(args.input) as source:
+            rows = list(read_rows(source)) if is_jsonl else []
+            text = "" if is_jsonl else source.read()
+    except (OSError, ValueError) as error:
+        print(f"bertsum summarize: {args.input}: {error}", file=sys.stderr)
+        return 1
+    summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
+    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        if is_jsonl:
+            summarize_jsonl(summarizer, rows, args, out)
+            return 0
+        try:
+            summary = summarizer.summarize(text, budget_from_args(args), args.trigram_blocking)
+        except ValueError as error:
+            print(f"bertsum summarize: {error}", file=sys.stderr)
+            return 1
+        for sentence in summary.sentences:
+            out.write(sentence.text + "\n")
+        return 0
+    finally:
+        if out is not sys.stdout:
+            out.close()
