@@ -109,6 +109,15 @@ def save_checkpoint(
         raise
 
 
+def replace_card(directory: Path, card: str) -> None:
+    """Rewrite a checkpoint's model card and the card's recorded hash (e.g. to add results)."""
+    directory = Path(directory)
+    (directory / CARD_FILE).write_text(card)
+    meta = read_meta(directory)
+    meta["files_sha256"][CARD_FILE] = file_sha256(directory / CARD_FILE)
+    (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
 def read_meta(directory: Path) -> dict[str, Any]:
     """The checkpoint's meta.json."""
     return dict(json.loads((Path(directory) / META_FILE).read_text()))

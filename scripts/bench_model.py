@@ -1,0 +1,95 @@
+"""Throughput of `Summarizer.summarize_many` against a bare encoder forward on the same texts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from itertools import islice
+from pathlib import Path
+
+import torch
+
+from model.inference import Summarizer, autocast, load_summarizer, model_sentences
+from model.network import collate
+from model.sentences import split_sentences
+
+
+def one_window_texts(summarizer: Summarizer, articles: list[str]) -> list[str]:
+    """Each article cut to the whole sentences that fill one 512-token window."""
+    texts = []
+    for article in articles:
+        document = summarizer.prepare(article)
+        last = document.encoded.windows[0].last
+        sentences = document.sentences[:last]
+        texts.append(article[: sentences[-1].end])
+    return texts
+
+
+def best_of(repeats: int, work: Callable[[], object]) -> float:
+    """The fastest of ``repeats`` timed runs, in seconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    """Print documents/s of the bare forward pass and of the whole summarize path, and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/cnndm/dev.jsonl"))
+    parser.add_argument("--checkpoint", type=Path, help="default: the shipped checkpoint")
+    parser.add_argument("--documents", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto")
+    args = parser.parse_args()
+
+    summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
+    with args.data.open() as lines:
+        articles = [json.loads(line)["article"] for line in islice(lines, args.documents)]
+    texts = one_window_texts(summarizer, articles)
+    encoder, device, dtype = summarizer.scorer.encoder, summarizer.device, summarizer.dtype
+    documents = [summarizer.prepare(text) for text in texts]
+    batches = [
+        collate([d.encoded for d in documents[i : i + args.batch_size]], summarizer.pad_id).to(
+            device
+        )
+        for i in range(0, len(documents), args.batch_size)
+    ]
+
+    @torch.inference_mode()
+    def bare_forward() -> None:
+        for batch in batches:
+            with autocast(device, dtype):
+                encoder(
+                    input_ids=batch.input_ids,
+                    token_type_ids=batch.segment_ids,
+                    attention_mask=batch.attention_mask,
+                )
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def whole_path() -> None:
+        summarizer.summarize_many(texts, batch_size=args.batch_size)
+
+    summarizer.warmup()
+    bare_forward()
+    tokens = sum(d.num_tokens for d in documents) / len(documents)
+    bare = best_of(args.repeats, bare_forward)
+    whole = best_of(args.repeats, whole_path)
+    split = best_of(args.repeats, lambda: [model_sentences(split_sentences(t), t) for t in texts])
+    n = len(texts)
+    print(f"device {device}, dtype {dtype}, {n} documents, mean {tokens:.0f} tokens")
+    print(f"bare encoder forward : {n / bare:7.2f} documents/s")
+    print(f"summarize_many       : {n / whole:7.2f} documents/s")
+    print(f"overhead of the rest : {100 * (whole / bare - 1):6.1f}%")
+    print(f"  of which splitting : {100 * split / bare:6.1f}%")
+
+
+if __name__ == "__main__":
+    main()
