@@ -24,6 +24,7 @@ REQUEST_ID_HEADER = "x-request-id"
 # A client's id is echoed only if it is short and plain, so it cannot forge log lines.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_KNOWN_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE", *_BODY_METHODS}
 
 
 class RequestContextMiddleware:
@@ -63,18 +64,21 @@ class RequestContextMiddleware:
         finally:
             seconds = time.perf_counter() - started
             endpoint = self._endpoint(scope)
-            self.metrics.observe_request(endpoint, scope["method"], status, seconds)
+            # Any token is a valid method on the wire: keep the label set bounded.
+            method = scope["method"] if scope["method"] in _KNOWN_METHODS else "other"
+            self.metrics.observe_request(endpoint, method, status, seconds)
             details = " ".join(f"{key}={value}" for key, value in fields.items())
             logger.info(
-                "%s %s %d %.1fms %s",
-                scope["method"],
+                "%s %s %d %.1fms id=%s %s",
+                method,
                 endpoint,
                 status,
                 seconds * 1000,
+                request_id,
                 details,
                 extra={
                     "request_id": request_id,
-                    "method": scope["method"],
+                    "method": method,
                     "endpoint": endpoint,
                     "status": status,
                     "duration_ms": round(seconds * 1000, 1),
