@@ -83,7 +83,13 @@ def running_service(
     port = free_port()
     command = [str(Path(sys.executable).with_name("bertsum")), "serve", "--port", str(port)]
     command += ["--host", "127.0.0.1"] + (["--checkpoint", checkpoint] if checkpoint else [])
-    settings = {"BERTSUM_LOG_LEVEL": "WARNING", "BERTSUM_REQUEST_TIMEOUT_S": "600", **env}
+    # No keys, whatever the caller's environment holds: these clients send none.
+    settings = {
+        "BERTSUM_LOG_LEVEL": "WARNING",
+        "BERTSUM_REQUEST_TIMEOUT_S": "600",
+        "BERTSUM_API_KEYS": "",
+        **env,
+    }
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             command, cwd=REPO, env={**os.environ, **settings}, stdout=log, stderr=log

@@ -184,7 +184,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.url:
         counts, failures = fuzz(args.url, args.examples)
     else:
-        overrides = {"host": "127.0.0.1", "port": free_port(), "device": args.device}
+        # Keys off whatever the environment says: the generated cases carry none.
+        overrides = {
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "device": args.device,
+            "api_keys": [],
+        }
         settings = load_settings(checkpoint=args.checkpoint, **overrides)
         with serve_in_thread(settings, TinyPredictor() if args.tiny else None) as url:
             counts, failures = fuzz(url, args.examples)
