@@ -105,9 +105,10 @@ class Settings(BaseSettings):
         return self
 
     def public(self) -> dict[str, Any]:
-        """The settings in force, safe to show to clients (keys are replaced by their count)."""
+        """The settings in force, safe to show to clients: keys by their count, the checkpoint
+        by its directory name (no paths of this machine)."""
         shown = self.model_dump(exclude={"api_keys"})
-        shown["checkpoint"] = self.checkpoint or "default (shipped)"
+        shown["checkpoint"] = Path(self.checkpoint).name if self.checkpoint else "default (shipped)"
         shown["api_keys"] = f"{len(self.api_keys)} configured"
         return shown
 

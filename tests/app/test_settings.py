@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -51,11 +52,14 @@ def test_invalid_settings_are_refused_naming_the_variable(
         load_settings()
 
 
-def test_public_settings_hide_the_keys() -> None:
+def test_public_settings_hide_the_keys_and_paths(tmp_path: Path) -> None:
     shown = Settings(api_keys="alpha,beta").public()  # type: ignore[arg-type]
     assert shown["api_keys"] == "2 configured"
     assert "alpha" not in str(shown)
     assert shown["checkpoint"] == "default (shipped)"
+    checkpoint = tmp_path / "cnndm-v3"
+    checkpoint.mkdir()
+    assert Settings(checkpoint=str(checkpoint)).public()["checkpoint"] == "cnndm-v3"
 
 
 def test_serve_stops_at_a_bad_setting_with_exit_code_2(
