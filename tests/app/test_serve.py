@@ -34,7 +34,7 @@ def test_sigterm_finishes_accepted_requests_then_exits_0() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = start_server(
-        python_command("-m", "tests.app.fake_server", "--port", str(port), "--delay", "0.4"),
+        python_command("-m", "tests.app.fake_server", "--port", str(port), "--delay", "0.8"),
         env={"BERTSUM_JSON_LOGS": "true", "BERTSUM_MAX_BATCH_DOCUMENTS": "1"},
     )
     try:
