@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -25,7 +26,7 @@ class HeadConfig:
     heads: int = 4
     feedforward: int = 1024
     dropout: float = 0.1
-    max_positions: int = 512  # sentence positions beyond this share the last embedding
+    max_positions: int = 1024  # sentence positions beyond this share the last encoding
 
 
 @dataclass
@@ -121,6 +122,20 @@ def pool_sentences(hidden: torch.Tensor, batch: Batch, pooling: Pooling) -> torc
     return mean if pooling == "mean" else torch.cat([cls, mean], dim=-1)
 
 
+def sinusoidal_positions(count: int, size: int) -> torch.Tensor:
+    """Fixed sine/cosine position encodings [count, size] (Vaswani et al.), as in BertSumExt.
+
+    Unlike learned embeddings they are defined for positions that training never reached, such
+    as the later sentences of a long document.
+    """
+    positions = torch.arange(count, dtype=torch.float32).unsqueeze(1)  # [P, 1]
+    rates = torch.exp(torch.arange(0, size, 2, dtype=torch.float32) * (-math.log(10000.0) / size))
+    table = torch.zeros(count, size)
+    table[:, 0::2] = torch.sin(positions * rates)
+    table[:, 1::2] = torch.cos(positions * rates[: size // 2])
+    return table
+
+
 class SentenceHead(nn.Module):
     """Scores sentence vectors: a linear layer, or BertSumExt's inter-sentence Transformer."""
 
@@ -130,7 +145,11 @@ class SentenceHead(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         if config.kind == "transformer":
             self.project = nn.Linear(input_size, hidden_size)
-            self.positions = nn.Embedding(config.max_positions, hidden_size)
+            self.register_buffer(
+                "positions",
+                sinusoidal_positions(config.max_positions, hidden_size),
+                persistent=False,
+            )
             layer = nn.TransformerEncoderLayer(
                 hidden_size,
                 config.heads,
@@ -151,7 +170,8 @@ class SentenceHead(nn.Module):
             return self.out(self.dropout(vectors)).squeeze(-1)
         positions = torch.arange(vectors.shape[1], device=vectors.device)
         positions = positions.clamp(max=self.config.max_positions - 1)  # [S]
-        x = self.project(vectors) + self.positions(positions)  # [B, S, H]
+        table = cast(torch.Tensor, self.positions)  # [P, H]
+        x = self.project(vectors) + table[positions]  # [B, S, H]
         x = self.layers(self.dropout(x), src_key_padding_mask=~mask)  # [B, S, H]
         return self.out(self.norm(x)).squeeze(-1)  # [B, S]
 

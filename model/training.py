@@ -249,13 +249,14 @@ def cached_features(
     device: torch.device,
     dtype: torch.dtype,
 ) -> list[torch.Tensor]:
-    """:func:`sentence_features`, stored in the cache directory under a hash of what shapes them."""
+    """:func:`sentence_features`, cached under a hash of what shapes them (not the head)."""
     digest = hashlib.sha256(
         json.dumps(
             [
                 key,
                 encoder_fingerprint(config.model.base_encoder),
-                config.model.to_dict(),
+                asdict(config.model.encoding),
+                config.model.head.pooling,
                 config.max_train_windows,
                 config.limit,
                 config.dev_limit,
