@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from model.baselines import SYSTEMS, System
+from model.commands.options import add_model_options
 from model.data import DataError, Example, detokenize_example, read_jsonl
 from model.evaluation import BOOTSTRAP_SAMPLES, Scores, format_table, report, rouge_f1
 from model.sentences import SplitMode, split_sentences
@@ -53,24 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(model: the BertSum checkpoint given by --checkpoint)",
     )
     model = parser.add_argument_group("model system")
-    model.add_argument(
-        "--checkpoint", type=Path, help="checkpoint directory (default: the shipped checkpoint)"
-    )
-    model.add_argument(
-        "--no-trigram-blocking",
-        dest="trigram_blocking",
-        action="store_false",
-        help="let the model pick sentences that share a word trigram (blocking is on by default)",
-    )
-    model.add_argument(
-        "--device", default="auto", help="cpu, cuda, cuda:N or auto (CUDA when present)"
-    )
-    model.add_argument(
-        "--dtype",
-        choices=["auto", "float32", "bfloat16", "float16"],
-        default="auto",
-        help="inference precision (auto: fp32 on the CPU, bf16/fp16 on a GPU)",
-    )
+    add_model_options(model)
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument(
         "--k", type=positive_int, default=3, help="summary length in sentences (default: 3)"

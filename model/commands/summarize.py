@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from model.commands.options import add_model_options
 from model.inference import Summarizer, load_summarizer
 from model.types import Budget, Summary
 
@@ -27,9 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="text file, .jsonl file of {id, article} rows, or - for stdin (default)",
     )
     parser.add_argument(
-        "--checkpoint", type=Path, help="checkpoint directory (default: the shipped checkpoint)"
-    )
-    parser.add_argument(
         "--jsonl",
         action="store_true",
         help="read JSONL even when the input is stdin or has no .jsonl suffix",
@@ -39,20 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--num-sentences", "-k", type=int, help="sentences to pick (default 3)")
     budget.add_argument("--ratio", type=float, help="share of the document's sentences to pick")
     budget.add_argument("--max-words", type=int, help="word budget of the summary")
-    parser.add_argument(
-        "--no-trigram-blocking",
-        dest="trigram_blocking",
-        action="store_false",
-        help="allow sentences that repeat a word trigram of one already chosen",
-    )
     parser.add_argument("--batch-size", type=int, default=8, help="documents per forward pass")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
-    parser.add_argument(
-        "--dtype",
-        choices=["auto", "float32", "bfloat16", "float16"],
-        default="auto",
-        help="inference precision (auto: fp32 on the CPU, bf16/fp16 on a GPU)",
-    )
+    add_model_options(parser)
 
 
 def read_rows(handle: TextIO) -> Iterator[dict[str, Any]]:
