@@ -2,196 +2,39 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
-import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm import tqdm
 
 from model.checkpoint import save_checkpoint
-from model.data import Example, read_jsonl
+from model.curves import write_curves
 from model.encoder import (
-    ModelConfig,
     build_scorer,
-    encoder_fingerprint,
-    file_sha256,
     load_tokenizer,
 )
-from model.encoding import EncodedDocument, encode_document
-from model.inference import autocast, model_sentences, resolve_device, score_encoded
+from model.inference import autocast, resolve_device, score_encoded
 from model.network import ExtractiveScorer, collate, label_matrix, masked_bce, pad_vectors
-from model.oracle import oracle_labels
 from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
-from model.sentences import PUNKT_PARAMS_PATH, split_sentences
+from model.train_config import TrainConfig
+from model.train_data import (
+    DevItem,
+    cached_features,
+    load_dev_items,
+    load_train_items,
+)
+from model.train_state import Distributed, load_state, save_state, setup_distributed, weights_digest
 from model.types import Budget
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run; the same config resumes the same run."""
-
-    train_files: list[str]
-    dev_file: str | None
-    out_dir: str
-    model: ModelConfig = field(default_factory=ModelConfig)
-    epochs: float = 1.0
-    batch_size: int = 4  # documents per micro-batch per process
-    accumulation: int = 1
-    learning_rate: float = 5e-5  # encoder weights
-    head_learning_rate: float = 1e-3
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    max_grad_norm: float = 1.0
-    precision: str = "auto"  # auto | fp32 | bf16
-    seed: int = 13
-    oracle_max_sentences: int = 3
-    oracle_ratio: float | None = None  # instead of a count, for long extractive references
-    max_train_windows: int = 1  # encoder windows per training document (cost grows with it)
-    limit: int | None = None  # training documents used
-    dev_limit: int | None = 200
-    validate_every: int = 200  # optimizer steps
-    save_every: int = 50  # optimizer steps between resume states
-    dev_budget_sentences: int = 3
-    cache_dir: str = "cache"
-    command: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        data = asdict(self)
-        data["model"] = self.model.to_dict()
-        return data
-
-
-@dataclass
-class TrainItem:
-    """A training document: encoded windows and the indices of its oracle sentences."""
-
-    encoded: EncodedDocument
-    labels: list[int]
-
-
-@dataclass
-class DevItem:
-    """A dev document: encoded windows, sentence texts and the reference."""
-
-    encoded: EncodedDocument
-    sentences: list[str]
-    reference: list[str]
-
-
-@dataclass
-class Distributed:
-    """This process's place in a multi-process run (one process when not launched by torchrun)."""
-
-    rank: int = 0
-    world_size: int = 1
-
-    @property
-    def is_main(self) -> bool:
-        """Whether this process writes files and validates."""
-        return self.rank == 0
-
-
-def setup_distributed(device: torch.device) -> Distributed:
-    """Join the process group torchrun describes through RANK and WORLD_SIZE, if any."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
-        return Distributed()
-    backend = "nccl" if device.type == "cuda" else "gloo"
-    torch.distributed.init_process_group(backend=backend)
-    return Distributed(torch.distributed.get_rank(), world_size)
-
-
-def oracle_budget(config: TrainConfig) -> int | Budget:
-    """The oracle's maximum selection: a fixed count or a ratio of the document."""
-    if config.oracle_ratio is not None:
-        return Budget(ratio=config.oracle_ratio)
-    return config.oracle_max_sentences
-
-
-def cached_oracle_labels(
-    path: Path, examples: Sequence[Example], config: TrainConfig
-) -> list[list[int]]:
-    """Oracle labels of a data file, computed once and cached by file and settings hash."""
-    key_source = json.dumps(
-        [
-            file_sha256(path),
-            file_sha256(PUNKT_PARAMS_PATH),
-            config.oracle_max_sentences,
-            config.oracle_ratio,
-            config.limit,
-        ]
-    )
-    key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
-    cache = Path(config.cache_dir) / f"oracle-{path.stem}-{key}.json"
-    if cache.is_file():
-        return [list(x) for x in json.loads(cache.read_text())]
-    started = time.perf_counter()
-    labels = [
-        oracle_labels(
-            [s.text for s in split_sentences(e.article)], e.summary_sentences, oracle_budget(config)
-        )
-        for e in tqdm(examples, desc=f"oracle labels {path.name}", leave=False)
-    ]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    staging = cache.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
-    staging.write_text(json.dumps(labels))
-    os.replace(staging, cache)
-    logger.info("oracle labels for %s in %.1f s", path, time.perf_counter() - started)
-    return labels
-
-
-def truncated(encoded: EncodedDocument, max_windows: int) -> EncodedDocument:
-    """The document's first ``max_windows`` windows and the sentences they own."""
-    owned = sum(1 for owner in encoded.owner if owner < max_windows)
-    return EncodedDocument(encoded.windows[:max_windows], encoded.owner[:owned])
-
-
-def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
-    """Read, label and encode the training files."""
-    items: list[TrainItem] = []
-    for name in config.train_files:
-        path = Path(name)
-        examples = list(read_jsonl(path))[: config.limit]
-        labels = cached_oracle_labels(path, examples, config)
-        for example, chosen in zip(examples, labels, strict=True):
-            sentences = split_sentences(example.article)
-            if not sentences:
-                continue
-            texts = model_sentences(sentences, example.article)
-            encoded = truncated(
-                encode_document(tokenizer, texts, config.model.encoding), config.max_train_windows
-            )
-            kept = [i for i in chosen if i < encoded.num_sentences]
-            items.append(TrainItem(encoded, kept))
-    return items
-
-
-def load_dev_items(path: str, tokenizer: Any, config: TrainConfig) -> list[DevItem]:
-    """Read and encode dev documents (all windows: validation scores every sentence)."""
-    items = []
-    for example in list(read_jsonl(path))[: config.dev_limit]:
-        sentences = split_sentences(example.article)
-        if not sentences:
-            continue
-        texts = model_sentences(sentences, example.article)
-        encoded = encode_document(tokenizer, texts, config.model.encoding)
-        items.append(DevItem(encoded, [s.text for s in sentences], example.summary_sentences))
-    return items
 
 
 ScoreFunction = Callable[[Sequence[int]], list[list[float]]]
@@ -215,69 +58,6 @@ def validate(
     return {"rouge1": 100 * rouge1 / n, "rouge2": 100 * rouge2 / n}
 
 
-@torch.inference_mode()
-def sentence_features(
-    scorer: ExtractiveScorer,
-    documents: Sequence[EncodedDocument],
-    pad_id: int,
-    device: torch.device,
-    dtype: torch.dtype,
-    description: str,
-) -> list[torch.Tensor]:
-    """Sentence vectors [S_i, D] of each document from the frozen encoder, computed once."""
-    was_training = scorer.training
-    scorer.eval()
-    features: list[torch.Tensor] = [torch.empty(0)] * len(documents)
-    order = sorted(range(len(documents)), key=lambda i: documents[i].num_tokens)
-    for start in tqdm(range(0, len(order), 8), desc=description, leave=False):
-        group = order[start : start + 8]
-        batch = collate([documents[i] for i in group], pad_id).to(device)
-        with autocast(device, dtype):
-            vectors = scorer.sentence_vectors(batch).float().cpu()  # [B, S, D]
-        for row, index in enumerate(group):
-            features[index] = vectors[row, : documents[index].num_sentences].clone()
-    scorer.train(was_training)
-    return features
-
-
-def cached_features(
-    scorer: ExtractiveScorer,
-    documents: Sequence[EncodedDocument],
-    key: str,
-    config: TrainConfig,
-    pad_id: int,
-    device: torch.device,
-    dtype: torch.dtype,
-) -> list[torch.Tensor]:
-    """:func:`sentence_features`, cached under a hash of what shapes them (not the head)."""
-    digest = hashlib.sha256(
-        json.dumps(
-            [
-                key,
-                encoder_fingerprint(config.model.base_encoder),
-                asdict(config.model.encoding),
-                config.model.head.pooling,
-                config.max_train_windows,
-                config.limit,
-                config.dev_limit,
-                str(dtype),
-                len(documents),
-            ],
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()[:16]
-    path = Path(config.cache_dir) / f"features-{digest}.safetensors"
-    if path.is_file():
-        stored = load_file(str(path))
-        return [stored[str(i)] for i in range(len(documents))]
-    features = sentence_features(scorer, documents, pad_id, device, dtype, f"features {key}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
-    save_file({str(i): f.contiguous() for i, f in enumerate(features)}, str(staging))
-    os.replace(staging, path)
-    return features
-
-
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
     """Linear warmup to 1, then linear decay to 0."""
     if step < warmup:
@@ -296,78 +76,6 @@ def make_optimizer(scorer: ExtractiveScorer, config: TrainConfig) -> torch.optim
         {"params": head, "lr": config.head_learning_rate, "base_lr": config.head_learning_rate},
     ]
     return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=config.weight_decay)
-
-
-# --- resume state: plain tensors in safetensors and JSON, no pickle ---------------------------
-
-
-def save_state(
-    directory: Path,
-    scorer: ExtractiveScorer,
-    optimizer: torch.optim.Optimizer,
-    progress: dict[str, Any],
-    dist: Distributed,
-) -> None:
-    """Write weights, optimizer moments, RNG and progress; rank 0 writes the shared parts."""
-    directory.mkdir(parents=True, exist_ok=True)
-    save_file({"rng": torch.get_rng_state()}, str(directory / f"rng-rank{dist.rank}.safetensors"))
-    if dist.world_size > 1:
-        torch.distributed.barrier()
-    if not dist.is_main:
-        return
-    staging = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    for rng_file in directory.glob("rng-rank*.safetensors"):
-        shutil.copy2(rng_file, staging / rng_file.name)
-    trainable = {
-        n: p.detach().contiguous() for n, p in scorer.named_parameters() if p.requires_grad
-    }
-    save_file(trainable, str(staging / "weights.safetensors"))
-    state = optimizer.state_dict()
-    moments = {
-        f"{index}/{name}": value.contiguous()
-        for index, values in state["state"].items()
-        for name, value in values.items()
-    }
-    save_file(moments, str(staging / "optimizer.safetensors"))
-    groups = [{k: v for k, v in g.items()} for g in state["param_groups"]]
-    (staging / "progress.json").write_text(
-        json.dumps({**progress, "param_groups": groups}, indent=1)
-    )
-    old = directory.with_name(directory.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    os.replace(directory, old)
-    os.replace(staging, directory)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def load_state(
-    directory: Path,
-    scorer: ExtractiveScorer,
-    optimizer: torch.optim.Optimizer,
-    dist: Distributed,
-) -> dict[str, Any]:
-    """Restore what :func:`save_state` wrote; returns the progress record."""
-    progress = json.loads((directory / "progress.json").read_text())
-    weights = load_file(str(directory / "weights.safetensors"))
-    missing = [n for n, p in scorer.named_parameters() if p.requires_grad and n not in weights]
-    if missing:
-        raise ValueError(f"resume state in {directory} lacks weights such as {missing[0]}")
-    scorer.load_state_dict(weights, strict=False)
-    moments = load_file(str(directory / "optimizer.safetensors"))
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in moments.items():
-        index, name = key.split("/")
-        state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
-    rng_file = directory / f"rng-rank{dist.rank}.safetensors"
-    if rng_file.is_file():
-        torch.set_rng_state(load_file(str(rng_file))["rng"])
-    return dict(progress)
-
-
-# --- the run -----------------------------------------------------------------------------------
 
 
 def epoch_order(num_items: int, seed: int, epoch: int) -> list[int]:
@@ -525,16 +233,6 @@ def train(config: TrainConfig) -> Path:
     return best_dir
 
 
-def weights_digest(scorer: nn.Module) -> str:
-    """SHA-256 over the trainable weights: equal digests mean bit-identical weights."""
-    digest = hashlib.sha256()
-    for name, parameter in scorer.named_parameters():
-        if parameter.requires_grad:
-            digest.update(name.encode())
-            digest.update(parameter.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
 def write_checkpoint(
     directory: Path,
     scorer: ExtractiveScorer,
@@ -574,37 +272,3 @@ def model_card(config: TrainConfig, meta: dict[str, Any]) -> str:
         f"R-2 {scores.get('rouge2', float('nan')):.2f}\n"
         f"- command: `{config.command}`\n"
     )
-
-
-def write_curves(out: Path, history: Sequence[dict[str, Any]]) -> None:
-    """The training log as JSON lines and a PNG plot of loss and dev ROUGE."""
-    with (out / "curves.jsonl").open("w") as log:
-        for record in history:
-            log.write(json.dumps(record) + "\n")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (loss_axis, rouge_axis) = plt.subplots(1, 2, figsize=(10, 4))
-    steps = [r["step"] for r in history]
-    losses = [r["loss"] for r in history]
-    window = max(1, len(losses) // 50)
-    smoothed = [
-        sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
-        for i in range(len(losses))
-    ]
-    loss_axis.plot(steps, smoothed)
-    loss_axis.set(title="training loss (smoothed)", xlabel="step")
-    dev = [r for r in history if "dev_rouge1" in r]
-    rouge_axis.plot(
-        [r["step"] for r in dev], [r["dev_rouge1"] for r in dev], marker="o", label="R-1"
-    )
-    rouge_axis.plot(
-        [r["step"] for r in dev], [r["dev_rouge2"] for r in dev], marker="o", label="R-2"
-    )
-    rouge_axis.set(title="dev ROUGE (top 3, trigram blocking)", xlabel="step")
-    rouge_axis.legend()
-    figure.tight_layout()
-    figure.savefig(out / "curves.png", dpi=100)
-    plt.close(figure)

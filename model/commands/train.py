@@ -9,7 +9,8 @@ import sys
 from model.encoder import DEFAULT_ENCODER, ModelConfig
 from model.encoding import EncodingConfig
 from model.network import HeadConfig
-from model.training import TrainConfig, train
+from model.train_config import TrainConfig
+from model.training import train
 
 HELP = "fine-tune a BertSum scorer and write a checkpoint (resumes if OUT has a saved state)"
 

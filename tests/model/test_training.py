@@ -15,7 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 from model.encoder import ModelConfig
-from model.training import TrainConfig, train
+from model.train_config import TrainConfig
+from model.training import train
 from tests.model.conftest import write_tiny_encoder
 
 BERTSUM = [sys.executable, "-c", "from app.cli import main; main()"]

@@ -1,0 +1,49 @@
+"""The settings of a training run, saved with it and used to resume it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from model.encoder import (
+    ModelConfig,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; the same config resumes the same run."""
+
+    train_files: list[str]
+    dev_file: str | None
+    out_dir: str
+    model: ModelConfig = field(default_factory=ModelConfig)
+    epochs: float = 1.0
+    batch_size: int = 4  # documents per micro-batch per process
+    accumulation: int = 1
+    learning_rate: float = 5e-5  # encoder weights
+    head_learning_rate: float = 1e-3
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    precision: str = "auto"  # auto | fp32 | bf16
+    seed: int = 13
+    oracle_max_sentences: int = 3
+    oracle_ratio: float | None = None  # instead of a count, for long extractive references
+    max_train_windows: int = 1  # encoder windows per training document (cost grows with it)
+    limit: int | None = None  # training documents used
+    dev_limit: int | None = 200
+    validate_every: int = 200  # optimizer steps
+    save_every: int = 50  # optimizer steps between resume states
+    dev_budget_sentences: int = 3
+    cache_dir: str = "cache"
+    command: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["model"] = self.model.to_dict()
+        return data

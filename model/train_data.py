@@ -1,0 +1,190 @@
+"""Training data: oracle labels, encoded windows and frozen-encoder sentence vectors, cached."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from model.data import Example, read_jsonl
+from model.encoder import (
+    encoder_fingerprint,
+    file_sha256,
+)
+from model.encoding import EncodedDocument, encode_document
+from model.inference import autocast, model_sentences
+from model.network import ExtractiveScorer, collate
+from model.oracle import oracle_labels
+from model.sentences import PUNKT_PARAMS_PATH, split_sentences
+from model.train_config import TrainConfig
+from model.types import Budget
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainItem:
+    """A training document: encoded windows and the indices of its oracle sentences."""
+
+    encoded: EncodedDocument
+    labels: list[int]
+
+
+@dataclass
+class DevItem:
+    """A dev document: encoded windows, sentence texts and the reference."""
+
+    encoded: EncodedDocument
+    sentences: list[str]
+    reference: list[str]
+
+
+def oracle_budget(config: TrainConfig) -> int | Budget:
+    """The oracle's maximum selection: a fixed count or a ratio of the document."""
+    if config.oracle_ratio is not None:
+        return Budget(ratio=config.oracle_ratio)
+    return config.oracle_max_sentences
+
+
+def cached_oracle_labels(
+    path: Path, examples: Sequence[Example], config: TrainConfig
+) -> list[list[int]]:
+    """Oracle labels of a data file, computed once and cached by file and settings hash."""
+    key_source = json.dumps(
+        [
+            file_sha256(path),
+            file_sha256(PUNKT_PARAMS_PATH),
+            config.oracle_max_sentences,
+            config.oracle_ratio,
+            config.limit,
+        ]
+    )
+    key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
+    cache = Path(config.cache_dir) / f"oracle-{path.stem}-{key}.json"
+    if cache.is_file():
+        return [list(x) for x in json.loads(cache.read_text())]
+    started = time.perf_counter()
+    labels = [
+        oracle_labels(
+            [s.text for s in split_sentences(e.article)], e.summary_sentences, oracle_budget(config)
+        )
+        for e in tqdm(examples, desc=f"oracle labels {path.name}", leave=False)
+    ]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = cache.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
+    staging.write_text(json.dumps(labels))
+    os.replace(staging, cache)
+    logger.info("oracle labels for %s in %.1f s", path, time.perf_counter() - started)
+    return labels
+
+
+def truncated(encoded: EncodedDocument, max_windows: int) -> EncodedDocument:
+    """The document's first ``max_windows`` windows and the sentences they own."""
+    owned = sum(1 for owner in encoded.owner if owner < max_windows)
+    return EncodedDocument(encoded.windows[:max_windows], encoded.owner[:owned])
+
+
+def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
+    """Read, label and encode the training files."""
+    items: list[TrainItem] = []
+    for name in config.train_files:
+        path = Path(name)
+        examples = list(read_jsonl(path))[: config.limit]
+        labels = cached_oracle_labels(path, examples, config)
+        for example, chosen in zip(examples, labels, strict=True):
+            sentences = split_sentences(example.article)
+            if not sentences:
+                continue
+            texts = model_sentences(sentences, example.article)
+            encoded = truncated(
+                encode_document(tokenizer, texts, config.model.encoding), config.max_train_windows
+            )
+            kept = [i for i in chosen if i < encoded.num_sentences]
+            items.append(TrainItem(encoded, kept))
+    return items
+
+
+def load_dev_items(path: str, tokenizer: Any, config: TrainConfig) -> list[DevItem]:
+    """Read and encode dev documents (all windows: validation scores every sentence)."""
+    items = []
+    for example in list(read_jsonl(path))[: config.dev_limit]:
+        sentences = split_sentences(example.article)
+        if not sentences:
+            continue
+        texts = model_sentences(sentences, example.article)
+        encoded = encode_document(tokenizer, texts, config.model.encoding)
+        items.append(DevItem(encoded, [s.text for s in sentences], example.summary_sentences))
+    return items
+
+
+@torch.inference_mode()
+def sentence_features(
+    scorer: ExtractiveScorer,
+    documents: Sequence[EncodedDocument],
+    pad_id: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    description: str,
+) -> list[torch.Tensor]:
+    """Sentence vectors [S_i, D] of each document from the frozen encoder, computed once."""
+    was_training = scorer.training
+    scorer.eval()
+    features: list[torch.Tensor] = [torch.empty(0)] * len(documents)
+    order = sorted(range(len(documents)), key=lambda i: documents[i].num_tokens)
+    for start in tqdm(range(0, len(order), 8), desc=description, leave=False):
+        group = order[start : start + 8]
+        batch = collate([documents[i] for i in group], pad_id).to(device)
+        with autocast(device, dtype):
+            vectors = scorer.sentence_vectors(batch).float().cpu()  # [B, S, D]
+        for row, index in enumerate(group):
+            features[index] = vectors[row, : documents[index].num_sentences].clone()
+    scorer.train(was_training)
+    return features
+
+
+def cached_features(
+    scorer: ExtractiveScorer,
+    documents: Sequence[EncodedDocument],
+    key: str,
+    config: TrainConfig,
+    pad_id: int,
+    device: torch.device,
+    dtype: torch.dtype,
+) -> list[torch.Tensor]:
+    """:func:`sentence_features`, cached under a hash of what shapes them (not the head)."""
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                key,
+                encoder_fingerprint(config.model.base_encoder),
+                asdict(config.model.encoding),
+                config.model.head.pooling,
+                config.max_train_windows,
+                config.limit,
+                config.dev_limit,
+                str(dtype),
+                len(documents),
+            ],
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:16]
+    path = Path(config.cache_dir) / f"features-{digest}.safetensors"
+    if path.is_file():
+        stored = load_file(str(path))
+        return [stored[str(i)] for i in range(len(documents))]
+    features = sentence_features(scorer, documents, pad_id, device, dtype, f"features {key}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
+    save_file({str(i): f.contiguous() for i, f in enumerate(features)}, str(staging))
+    os.replace(staging, path)
+    return features

@@ -1,0 +1,119 @@
+"""Resumable and multi-process training state: plain tensors in safetensors and JSON, no pickle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from model.network import ExtractiveScorer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Distributed:
+    """This process's place in a multi-process run (one process when not launched by torchrun)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process writes files and validates."""
+        return self.rank == 0
+
+
+def setup_distributed(device: torch.device) -> Distributed:
+    """Join the process group torchrun describes through RANK and WORLD_SIZE, if any."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    torch.distributed.init_process_group(backend=backend)
+    return Distributed(torch.distributed.get_rank(), world_size)
+
+
+def save_state(
+    directory: Path,
+    scorer: ExtractiveScorer,
+    optimizer: torch.optim.Optimizer,
+    progress: dict[str, Any],
+    dist: Distributed,
+) -> None:
+    """Write weights, optimizer moments, RNG and progress; rank 0 writes the shared parts."""
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file({"rng": torch.get_rng_state()}, str(directory / f"rng-rank{dist.rank}.safetensors"))
+    if dist.world_size > 1:
+        torch.distributed.barrier()
+    if not dist.is_main:
+        return
+    staging = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    for rng_file in directory.glob("rng-rank*.safetensors"):
+        shutil.copy2(rng_file, staging / rng_file.name)
+    trainable = {
+        n: p.detach().contiguous() for n, p in scorer.named_parameters() if p.requires_grad
+    }
+    save_file(trainable, str(staging / "weights.safetensors"))
+    state = optimizer.state_dict()
+    moments = {
+        f"{index}/{name}": value.contiguous()
+        for index, values in state["state"].items()
+        for name, value in values.items()
+    }
+    save_file(moments, str(staging / "optimizer.safetensors"))
+    groups = [{k: v for k, v in g.items()} for g in state["param_groups"]]
+    (staging / "progress.json").write_text(
+        json.dumps({**progress, "param_groups": groups}, indent=1)
+    )
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(directory, old)
+    os.replace(staging, directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_state(
+    directory: Path,
+    scorer: ExtractiveScorer,
+    optimizer: torch.optim.Optimizer,
+    dist: Distributed,
+) -> dict[str, Any]:
+    """Restore what :func:`save_state` wrote; returns the progress record."""
+    progress = json.loads((directory / "progress.json").read_text())
+    weights = load_file(str(directory / "weights.safetensors"))
+    missing = [n for n, p in scorer.named_parameters() if p.requires_grad and n not in weights]
+    if missing:
+        raise ValueError(f"resume state in {directory} lacks weights such as {missing[0]}")
+    scorer.load_state_dict(weights, strict=False)
+    moments = load_file(str(directory / "optimizer.safetensors"))
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in moments.items():
+        index, name = key.split("/")
+        state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": progress.pop("param_groups")})
+    rng_file = directory / f"rng-rank{dist.rank}.safetensors"
+    if rng_file.is_file():
+        torch.set_rng_state(load_file(str(rng_file))["rng"])
+    return dict(progress)
+
+
+def weights_digest(scorer: nn.Module) -> str:
+    """SHA-256 over the trainable weights: equal digests mean bit-identical weights."""
+    digest = hashlib.sha256()
+    for name, parameter in scorer.named_parameters():
+        if parameter.requires_grad:
+            digest.update(name.encode())
+            digest.update(parameter.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
