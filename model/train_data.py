@@ -17,10 +17,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from model.data import Example, read_jsonl
-from model.encoder import (
-    encoder_fingerprint,
-    file_sha256,
-)
+from model.encoder import encoder_fingerprint, file_sha256
 from model.encoding import EncodedDocument, encode_document
 from model.inference import autocast, model_sentences
 from model.network import ExtractiveScorer, collate

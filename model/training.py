@@ -16,21 +16,13 @@ from tqdm import tqdm
 
 from model.checkpoint import save_checkpoint
 from model.curves import write_curves
-from model.encoder import (
-    build_scorer,
-    load_tokenizer,
-)
+from model.encoder import build_scorer, load_tokenizer
 from model.inference import autocast, resolve_device, score_encoded
 from model.network import ExtractiveScorer, collate, label_matrix, masked_bce, pad_vectors
 from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
 from model.train_config import TrainConfig
-from model.train_data import (
-    DevItem,
-    cached_features,
-    load_dev_items,
-    load_train_items,
-)
+from model.train_data import DevItem, cached_features, load_dev_items, load_train_items
 from model.train_state import Distributed, load_state, save_state, setup_distributed, weights_digest
 from model.types import Budget
 
