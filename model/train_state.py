@@ -50,18 +50,23 @@ def save_state(
     progress: dict[str, Any],
     dist: Distributed,
 ) -> None:
-    """Write weights, optimizer moments, RNG and progress; rank 0 writes the shared parts."""
-    directory.mkdir(parents=True, exist_ok=True)
-    save_file({"rng": torch.get_rng_state()}, str(directory / f"rng-rank{dist.rank}.safetensors"))
+    """Write weights, optimizer moments, RNG and progress as one atomic swap of ``directory``.
+
+    Everything goes to a staging directory first (each rank writes its own RNG state there), and
+    only a complete staging directory replaces the old state, so a kill at any moment leaves
+    one consistent state behind: the old one or the new one.
+    """
+    staging = directory.with_name(directory.name + ".tmp")
+    if dist.is_main:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    if dist.world_size > 1:
+        torch.distributed.barrier()
+    save_file({"rng": torch.get_rng_state()}, str(staging / f"rng-rank{dist.rank}.safetensors"))
     if dist.world_size > 1:
         torch.distributed.barrier()
     if not dist.is_main:
         return
-    staging = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    for rng_file in directory.glob("rng-rank*.safetensors"):
-        shutil.copy2(rng_file, staging / rng_file.name)
     trainable = {
         n: p.detach().contiguous() for n, p in scorer.named_parameters() if p.requires_grad
     }
@@ -79,9 +84,22 @@ def save_state(
     )
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
-    os.replace(directory, old)
+    if directory.exists():
+        os.replace(directory, old)
     os.replace(staging, directory)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def saved_state(directory: Path) -> Path | None:
+    """The complete resume state to continue from, if any.
+
+    A kill between the two renames of :func:`save_state` leaves only the previous state, under
+    ``<directory>.old``; that one is complete and is used.
+    """
+    for candidate in (directory, directory.with_name(directory.name + ".old")):
+        if (candidate / "progress.json").is_file():
+            return candidate
+    return None
 
 
 def load_state(

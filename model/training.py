@@ -23,7 +23,14 @@ from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
 from model.train_config import TrainConfig
 from model.train_data import DevItem, cached_features, load_dev_items, load_train_items
-from model.train_state import Distributed, load_state, save_state, setup_distributed, weights_digest
+from model.train_state import (
+    Distributed,
+    load_state,
+    save_state,
+    saved_state,
+    setup_distributed,
+    weights_digest,
+)
 from model.types import Budget
 
 logger = logging.getLogger(__name__)
@@ -145,8 +152,9 @@ def train(config: TrainConfig) -> Path:
         return [probabilities[row, : int(mask[row].sum())].tolist() for row in range(len(indices))]
 
     progress: dict[str, Any] = {"step": 0, "best": None, "history": []}
-    if (state_dir / "progress.json").is_file():
-        progress = load_state(state_dir, scorer, optimizer, dist)
+    resume_from = saved_state(state_dir)
+    if resume_from is not None:
+        progress = load_state(resume_from, scorer, optimizer, dist)
         logger.info("resuming from step %d", progress["step"])
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
