@@ -7,14 +7,20 @@ from pathlib import Path
 import torch
 
 from model.encoder import ModelConfig, build_scorer
+from model.network import ExtractiveScorer
 from model.train_state import Distributed, load_state, save_state, saved_state
+
+
+def trainable(config: ModelConfig) -> tuple[ExtractiveScorer, torch.optim.Optimizer]:
+    """A scorer and an optimizer over its trainable parameters."""
+    scorer = build_scorer(config)
+    return scorer, torch.optim.AdamW([p for p in scorer.parameters() if p.requires_grad])
 
 
 def test_state_holds_weights_optimizer_and_rng_of_the_same_step(
     tiny_config: ModelConfig, tmp_path: Path
 ) -> None:
-    scorer = build_scorer(tiny_config)
-    optimizer = torch.optim.AdamW([p for p in scorer.parameters() if p.requires_grad])
+    scorer, optimizer = trainable(tiny_config)
     state = tmp_path / "state"
     save_state(state, scorer, optimizer, {"step": 1}, Distributed())
     expected_rng = torch.get_rng_state()
@@ -31,8 +37,7 @@ def test_state_holds_weights_optimizer_and_rng_of_the_same_step(
 def test_a_kill_between_the_renames_resumes_from_the_previous_state(
     tiny_config: ModelConfig, tmp_path: Path
 ) -> None:
-    scorer = build_scorer(tiny_config)
-    optimizer = torch.optim.AdamW([p for p in scorer.parameters() if p.requires_grad])
+    scorer, optimizer = trainable(tiny_config)
     state = tmp_path / "state"
     assert saved_state(state) is None
     save_state(state, scorer, optimizer, {"step": 4}, Distributed())
