@@ -122,6 +122,14 @@ def pool_sentences(hidden: torch.Tensor, batch: Batch, pooling: Pooling) -> torc
     return mean if pooling == "mean" else torch.cat([cls, mean], dim=-1)
 
 
+def select_pooling(vectors: torch.Tensor, pooling: Pooling) -> torch.Tensor:
+    """The ``pooling`` part of "cls+mean" sentence vectors [..., 2H] ([CLS] first, then mean)."""
+    size = vectors.shape[-1] // 2
+    if pooling == "cls":
+        return vectors[..., :size]
+    return vectors[..., size:] if pooling == "mean" else vectors
+
+
 def sinusoidal_positions(count: int, size: int) -> torch.Tensor:
     """Fixed sine/cosine position encodings [count, size] (Vaswani et al.), as in BertSumExt.
 
@@ -187,14 +195,17 @@ class ExtractiveScorer(nn.Module):
         width = 2 * hidden if head_config.pooling == "cls+mean" else hidden
         self.head = SentenceHead(width, hidden, head_config)
 
-    def sentence_vectors(self, batch: Batch) -> torch.Tensor:
-        """One vector per sentence [B, S, D] from the encoder's states over all windows."""
+    def sentence_vectors(self, batch: Batch, pooling: Pooling | None = None) -> torch.Tensor:
+        """One vector per sentence [B, S, D] from the encoder's states over all windows.
+
+        ``pooling`` defaults to the head's; the feature cache asks for "cls+mean" to keep both.
+        """
         hidden = self.encoder(
             input_ids=batch.input_ids,
             token_type_ids=batch.segment_ids,
             attention_mask=batch.attention_mask,
         ).last_hidden_state  # [W, T, H]
-        return pool_sentences(hidden, batch, self.head_config.pooling).float()  # [B, S, D]
+        return pool_sentences(hidden, batch, pooling or self.head_config.pooling).float()
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""

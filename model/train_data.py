@@ -20,7 +20,7 @@ from model.data import Example, read_jsonl
 from model.encoder import encoder_fingerprint, file_sha256
 from model.encoding import EncodedDocument, encode_document
 from model.inference import autocast, model_sentences
-from model.network import ExtractiveScorer, collate
+from model.network import ExtractiveScorer, collate, select_pooling
 from model.oracle import oracle_labels
 from model.sentences import PUNKT_PARAMS_PATH, split_sentences
 from model.train_config import TrainConfig
@@ -133,7 +133,7 @@ def sentence_features(
     dtype: torch.dtype,
     description: str,
 ) -> list[torch.Tensor]:
-    """Sentence vectors [S_i, D] of each document from the frozen encoder, computed once."""
+    """ "cls+mean" sentence vectors [S_i, 2H] of each document from the frozen encoder."""
     was_training = scorer.training
     scorer.eval()
     features: list[torch.Tensor] = [torch.empty(0)] * len(documents)
@@ -142,7 +142,7 @@ def sentence_features(
         group = order[start : start + 8]
         batch = collate([documents[i] for i in group], pad_id).to(device)
         with autocast(device, dtype):
-            vectors = scorer.sentence_vectors(batch).float().cpu()  # [B, S, D]
+            vectors = scorer.sentence_vectors(batch, "cls+mean").cpu()  # [B, S, 2H]
         for row, index in enumerate(group):
             features[index] = vectors[row, : documents[index].num_sentences].clone()
     scorer.train(was_training)
@@ -158,17 +158,24 @@ def cached_features(
     device: torch.device,
     dtype: torch.dtype,
 ) -> list[torch.Tensor]:
-    """:func:`sentence_features`, cached under a hash of what shapes them (not the head)."""
+    """Sentence vectors of the head's pooling, cached under a hash of what shapes them.
+
+    The cache keeps both the [CLS] and the mean vectors, so runs that differ only in pooling
+    (or in anything about the head) share one pass of the encoder over the data.
+    """
+    # Training documents are cut to their first windows; dev documents are scored whole.
+    limit, windows = (
+        (config.dev_limit, None) if key == "dev" else (config.limit, config.max_train_windows)
+    )
     digest = hashlib.sha256(
         json.dumps(
             [
                 key,
                 encoder_fingerprint(config.model.base_encoder),
                 asdict(config.model.encoding),
-                config.model.head.pooling,
-                config.max_train_windows,
-                config.limit,
-                config.dev_limit,
+                "cls+mean",
+                windows,
+                limit,
                 str(dtype),
                 len(documents),
             ],
@@ -178,10 +185,11 @@ def cached_features(
     path = Path(config.cache_dir) / f"features-{digest}.safetensors"
     if path.is_file():
         stored = load_file(str(path))
-        return [stored[str(i)] for i in range(len(documents))]
-    features = sentence_features(scorer, documents, pad_id, device, dtype, f"features {key}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
-    save_file({str(i): f.contiguous() for i, f in enumerate(features)}, str(staging))
-    os.replace(staging, path)
-    return features
+        features = [stored[str(i)] for i in range(len(documents))]
+    else:
+        features = sentence_features(scorer, documents, pad_id, device, dtype, f"features {key}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
+        save_file({str(i): f.contiguous() for i, f in enumerate(features)}, str(staging))
+        os.replace(staging, path)
+    return [select_pooling(f, config.model.head.pooling) for f in features]

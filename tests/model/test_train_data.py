@@ -1,0 +1,36 @@
+"""Tests for the frozen-encoder feature cache: one encoder pass serves every pooling."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from model.encoder import ModelConfig, build_scorer, load_tokenizer
+from model.network import Pooling, collate
+from model.train_config import TrainConfig
+from model.train_data import cached_features, load_train_items
+
+
+def test_cached_features_serve_each_pooling_from_one_file(
+    tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path
+) -> None:
+    frozen = replace(tiny_config, top_layers=0)
+    config = TrainConfig([str(toy_jsonl)], None, str(tmp_path / "run"), model=frozen)
+    config.cache_dir = str(tmp_path / "cache")
+    tokenizer = load_tokenizer(frozen.base_encoder)
+    scorer = build_scorer(frozen).eval()
+    documents = [item.encoded for item in load_train_items(config, tokenizer)]
+    pad_id = int(tokenizer.pad_token_id or 0)
+    batch = collate(documents[:1], pad_id)
+    poolings: list[Pooling] = ["cls+mean", "mean", "cls"]
+    for pooling in poolings:
+        config.model = replace(frozen, head=replace(frozen.head, pooling=pooling))
+        cpu = torch.device("cpu")
+        features = cached_features(scorer, documents, "train", config, pad_id, cpu, torch.float32)
+        with torch.inference_mode():
+            direct = scorer.sentence_vectors(batch, pooling)[0]
+        assert len(features) == len(documents)
+        torch.testing.assert_close(features[0], direct, rtol=1e-5, atol=1e-5)
+    assert len(list(Path(config.cache_dir).glob("features-*.safetensors"))) == 1
