@@ -68,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="mean",
         help="sentence vector: [CLS] state, mean of its pieces, or both",
     )
+    net.add_argument(
+        "--head-feedforward",
+        type=int,
+        default=HeadConfig().feedforward,
+        help="feed-forward width of the inter-sentence Transformer",
+    )
     net.add_argument("--dropout", type=float, default=0.1, help="dropout in the head")
     net.add_argument(
         "--max-sentence-tokens", type=int, default=80, help="word pieces kept per sentence"
@@ -106,6 +112,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of steps with linear warmup",
     )
     opt.add_argument(
+        "--weight-decay", type=float, default=defaults.weight_decay, help="AdamW weight decay"
+    )
+    opt.add_argument(
         "--precision",
         choices=["auto", "fp32", "bf16"],
         default="auto",
@@ -136,7 +145,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         lora_alpha=2 * args.lora_rank,
         encoding=EncodingConfig(max_sentence_tokens=args.max_sentence_tokens),
         head=HeadConfig(
-            pooling=args.pooling, kind=args.head, layers=args.head_layers, dropout=args.dropout
+            pooling=args.pooling,
+            kind=args.head,
+            layers=args.head_layers,
+            feedforward=args.head_feedforward,
+            dropout=args.dropout,
         ),
     )
     return TrainConfig(
@@ -150,6 +163,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         learning_rate=args.lr,
         head_learning_rate=args.head_lr,
         warmup_ratio=args.warmup_ratio,
+        weight_decay=args.weight_decay,
         precision=args.precision,
         seed=args.seed,
         oracle_max_sentences=args.oracle_max,
