@@ -45,6 +45,11 @@ class EncodedDocument:
         """Word pieces over all windows: the document's cost in a batch."""
         return sum(len(w.input_ids) for w in self.windows)
 
+    @property
+    def sentence_lengths(self) -> list[int]:
+        """Word pieces of each sentence, `[CLS]` and `[SEP]` included."""
+        return [end - start for _, start, end in map(self.sentence_span, range(self.num_sentences))]
+
     def sentence_span(self, index: int) -> tuple[int, int, int]:
         """(window, [CLS] offset, end offset after [SEP]) of sentence ``index`` in its window."""
         window_index = self.owner[index]

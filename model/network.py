@@ -27,6 +27,14 @@ class HeadConfig:
     feedforward: int = 1024
     dropout: float = 0.1
     max_positions: int = 1024  # sentence positions beyond this share the last encoding
+    sentence_lengths: bool = False  # add a learned embedding of each sentence's piece count
+
+    def __post_init__(self) -> None:
+        if self.sentence_lengths and self.kind != "transformer":
+            raise ValueError("sentence_lengths needs the transformer head")
+
+
+MAX_LENGTH_EMBEDDINGS = 128  # longer sentences share the last length embedding
 
 
 @dataclass
@@ -169,17 +177,27 @@ class SentenceHead(nn.Module):
             self.layers = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
             self.norm = nn.LayerNorm(hidden_size)
             self.out = nn.Linear(hidden_size, 1)
+            if config.sentence_lengths:
+                # Mean pooling hides how long a sentence is; ROUGE does not ignore it.
+                self.lengths = nn.Embedding(MAX_LENGTH_EMBEDDINGS, hidden_size)
+                nn.init.normal_(self.lengths.weight, std=0.02)
         else:
             self.out = nn.Linear(input_size, 1)
 
-    def forward(self, vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Logits [B, S] for sentence vectors [B, S, D] with padding mask [B, S]."""
+    def forward(
+        self, vectors: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Logits [B, S] for sentence vectors [B, S, D], padding mask and piece counts [B, S]."""
         if self.config.kind == "linear":
             return self.out(self.dropout(vectors)).squeeze(-1)
         positions = torch.arange(vectors.shape[1], device=vectors.device)
         positions = positions.clamp(max=self.config.max_positions - 1)  # [S]
         table = cast(torch.Tensor, self.positions)  # [P, H]
         x = self.project(vectors) + table[positions]  # [B, S, H]
+        if self.config.sentence_lengths:
+            if lengths is None:
+                raise ValueError("this head needs the sentence lengths")
+            x = x + self.lengths(lengths.clamp(0, MAX_LENGTH_EMBEDDINGS - 1))
         x = self.layers(self.dropout(x), src_key_padding_mask=~mask)  # [B, S, H]
         return self.out(self.norm(x)).squeeze(-1)  # [B, S]
 
@@ -209,7 +227,8 @@ class ExtractiveScorer(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
-        return self.head(self.sentence_vectors(batch), batch.sentence_mask)  # [B, S]
+        lengths = batch.sentence_end - batch.sentence_start  # [B, S] pieces with [CLS], [SEP]
+        return self.head(self.sentence_vectors(batch), batch.sentence_mask, lengths)  # [B, S]
 
     @property
     def encoder_is_frozen(self) -> bool:
@@ -223,6 +242,12 @@ def pad_vectors(vectors: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Te
     lengths = torch.tensor([len(v) for v in vectors])
     mask = torch.arange(padded.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)  # [B, S]
     return padded, mask
+
+
+def pad_lengths(documents: Sequence[EncodedDocument]) -> torch.Tensor:
+    """Word pieces of each sentence [B, S] as :class:`ExtractiveScorer` counts them (0: padding)."""
+    rows = [torch.tensor(doc.sentence_lengths, dtype=torch.long) for doc in documents]
+    return nn.utils.rnn.pad_sequence(rows, batch_first=True)
 
 
 def masked_bce(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,14 @@ from model.checkpoint import save_checkpoint
 from model.curves import write_curves
 from model.encoder import build_scorer, load_tokenizer
 from model.inference import autocast, resolve_device, score_encoded
-from model.network import ExtractiveScorer, collate, label_matrix, masked_bce, pad_vectors
+from model.network import (
+    ExtractiveScorer,
+    collate,
+    label_matrix,
+    masked_bce,
+    pad_lengths,
+    pad_vectors,
+)
 from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
 from model.train_config import TrainConfig
@@ -134,8 +141,10 @@ def train(config: TrainConfig) -> Path:
         labels = [items[i].labels for i in indices]
         if train_features is not None:
             vectors, mask = pad_vectors([train_features[i] for i in indices])
+            lengths = pad_lengths([items[i].encoded for i in indices])
             targets = label_matrix(labels, vectors.shape[1])
-            return model(vectors.to(device), mask.to(device)), targets.to(device), mask.to(device)
+            logits = model(vectors.to(device), mask.to(device), lengths.to(device))
+            return logits, targets.to(device), mask.to(device)
         batch = collate([items[i].encoded for i in indices], pad_id, labels).to(device)
         assert batch.labels is not None
         with autocast(device, dtype):
@@ -148,7 +157,9 @@ def train(config: TrainConfig) -> Path:
         if dev_features is None:
             return score_encoded(scorer, [dev_items[i].encoded for i in indices], pad_id, device)
         vectors, mask = pad_vectors([dev_features[i] for i in indices])
-        probabilities = torch.sigmoid(scorer.head(vectors.to(device), mask.to(device))).cpu()
+        lengths = pad_lengths([dev_items[i].encoded for i in indices]).to(device)
+        probabilities = torch.sigmoid(scorer.head(vectors.to(device), mask.to(device), lengths))
+        probabilities = probabilities.cpu()
         return [probabilities[row, : int(mask[row].sum())].tolist() for row in range(len(indices))]
 
     progress: dict[str, Any] = {"step": 0, "best": None, "history": []}

@@ -74,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=HeadConfig().feedforward,
         help="feed-forward width of the inter-sentence Transformer",
     )
+    net.add_argument(
+        "--sentence-lengths",
+        action="store_true",
+        help="give the Transformer head each sentence's length in word pieces",
+    )
     net.add_argument("--dropout", type=float, default=0.1, help="dropout in the head")
     net.add_argument(
         "--max-sentence-tokens", type=int, default=80, help="word pieces kept per sentence"
@@ -149,6 +154,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             kind=args.head,
             layers=args.head_layers,
             feedforward=args.head_feedforward,
+            sentence_lengths=args.sentence_lengths,
             dropout=args.dropout,
         ),
     )

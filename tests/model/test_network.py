@@ -8,7 +8,15 @@ import torch
 from model.encoder import ModelConfig, build_scorer, load_tokenizer
 from model.encoding import encode_document
 from model.inference import score_encoded
-from model.network import Batch, HeadConfig, collate, masked_bce, pool_sentences
+from model.network import (
+    Batch,
+    HeadConfig,
+    SentenceHead,
+    collate,
+    masked_bce,
+    pad_lengths,
+    pool_sentences,
+)
 
 SHORT = ["the team won.", "a film is news."]
 LONG = [f"sentence {i} of the market news." for i in range(30)]
@@ -81,3 +89,23 @@ def test_top_mode_trains_only_top_layers_and_head(tiny_config: ModelConfig) -> N
     assert any(n.startswith("head.") for n in trainable)
     assert any(".layer.1." in n for n in trainable)
     assert not any(".layer.0." in n or "embeddings" in n for n in trainable)
+
+
+def test_length_feature_counts_pieces_as_the_batch_does(tiny_config: ModelConfig) -> None:
+    tokenizer = load_tokenizer(tiny_config.base_encoder)
+    docs = [encode_document(tokenizer, s, tiny_config.encoding) for s in (SHORT, LONG)]
+    batch = collate(docs, tokenizer.pad_token_id)
+    lengths = pad_lengths(docs)
+    assert torch.equal(
+        lengths[batch.sentence_mask],
+        (batch.sentence_end - batch.sentence_start)[batch.sentence_mask],
+    )
+    head = SentenceHead(8, 8, HeadConfig(kind="transformer", heads=2, sentence_lengths=True))
+    head.eval()
+    vectors, mask = torch.randn(1, 3, 8), torch.ones(1, 3, dtype=torch.bool)
+    short, long = torch.tensor([[5, 5, 5]]), torch.tensor([[5, 40, 5]])
+    assert not torch.allclose(head(vectors, mask, short), head(vectors, mask, long))
+    with pytest.raises(ValueError, match="lengths"):
+        head(vectors, mask)
+    with pytest.raises(ValueError, match="transformer"):
+        HeadConfig(kind="linear", sentence_lengths=True)
