@@ -28,10 +28,13 @@ class HeadConfig:
     dropout: float = 0.1
     max_positions: int = 1024  # sentence positions beyond this share the last encoding
     sentence_lengths: bool = False  # add a learned embedding of each sentence's piece count
+    layer_mix: bool = False  # mean vectors of every encoder layer, mixed by learned weights
 
     def __post_init__(self) -> None:
         if self.sentence_lengths and self.kind != "transformer":
             raise ValueError("sentence_lengths needs the transformer head")
+        if self.layer_mix and self.pooling != "mean":
+            raise ValueError("layer_mix mixes mean vectors: it needs pooling 'mean'")
 
 
 MAX_LENGTH_EMBEDDINGS = 128  # longer sentences share the last length embedding
@@ -155,10 +158,17 @@ def sinusoidal_positions(count: int, size: int) -> torch.Tensor:
 class SentenceHead(nn.Module):
     """Scores sentence vectors: a linear layer, or BertSumExt's inter-sentence Transformer."""
 
-    def __init__(self, input_size: int, hidden_size: int, config: HeadConfig) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, config: HeadConfig, mixed_layers: int = 1
+    ) -> None:
         super().__init__()
         self.config = config
         self.dropout = nn.Dropout(config.dropout)
+        self.mixed_layers = mixed_layers
+        if mixed_layers > 1:
+            # ELMo-style scalar mix: softmax weights over the layers and one overall scale.
+            self.layer_weights = nn.Parameter(torch.zeros(mixed_layers))
+            self.layer_scale = nn.Parameter(torch.ones(()))
         if config.kind == "transformer":
             self.project = nn.Linear(input_size, hidden_size)
             self.register_buffer(
@@ -187,7 +197,14 @@ class SentenceHead(nn.Module):
     def forward(
         self, vectors: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Logits [B, S] for sentence vectors [B, S, D], padding mask and piece counts [B, S]."""
+        """Logits [B, S] for sentence vectors [B, S, D], padding mask and piece counts [B, S].
+
+        With a layer mix, D is ``mixed_layers`` vectors side by side, mixed here into one.
+        """
+        if self.mixed_layers > 1:
+            layered = vectors.view(*vectors.shape[:-1], self.mixed_layers, -1)  # [B, S, L, H]
+            weights = torch.softmax(self.layer_weights, dim=0).unsqueeze(-1)  # [L, 1]
+            vectors = self.layer_scale * (layered * weights).sum(dim=-2)  # [B, S, H]
         if self.config.kind == "linear":
             return self.out(self.dropout(vectors)).squeeze(-1)
         positions = torch.arange(vectors.shape[1], device=vectors.device)
@@ -211,18 +228,25 @@ class ExtractiveScorer(nn.Module):
         self.head_config = head_config
         hidden = int(cast(Any, encoder).config.hidden_size)
         width = 2 * hidden if head_config.pooling == "cls+mean" else hidden
-        self.head = SentenceHead(width, hidden, head_config)
+        layers = int(cast(Any, encoder).config.num_hidden_layers) + 1  # with the embeddings
+        self.head = SentenceHead(width, hidden, head_config, layers if head_config.layer_mix else 1)
 
     def sentence_vectors(self, batch: Batch, pooling: Pooling | None = None) -> torch.Tensor:
         """One vector per sentence [B, S, D] from the encoder's states over all windows.
 
         ``pooling`` defaults to the head's; the feature cache asks for "cls+mean" to keep both.
+        With a layer mix, D holds the mean vector of every layer side by side ([B, S, L*H]).
         """
-        hidden = self.encoder(
+        output = self.encoder(
             input_ids=batch.input_ids,
             token_type_ids=batch.segment_ids,
             attention_mask=batch.attention_mask,
-        ).last_hidden_state  # [W, T, H]
+            output_hidden_states=self.head_config.layer_mix,
+        )
+        if self.head_config.layer_mix:
+            means = [pool_sentences(h, batch, "mean") for h in output.hidden_states]
+            return torch.cat(means, dim=-1).float()  # [B, S, L*H]
+        hidden = output.last_hidden_state  # [W, T, H]
         return pool_sentences(hidden, batch, pooling or self.head_config.pooling).float()
 
     def forward(self, batch: Batch) -> torch.Tensor:

@@ -142,7 +142,7 @@ def sentence_features(
         group = order[start : start + 8]
         batch = collate([documents[i] for i in group], pad_id).to(device)
         with autocast(device, dtype):
-            vectors = scorer.sentence_vectors(batch, "cls+mean").cpu()  # [B, S, 2H]
+            vectors = scorer.sentence_vectors(batch, "cls+mean").to(dtype).cpu()  # [B, S, D]
         for row, index in enumerate(group):
             features[index] = vectors[row, : documents[index].num_sentences].clone()
     scorer.train(was_training)
@@ -173,7 +173,7 @@ def cached_features(
                 key,
                 encoder_fingerprint(config.model.base_encoder),
                 asdict(config.model.encoding),
-                "cls+mean",
+                "layers" if config.model.head.layer_mix else "cls+mean",
                 windows,
                 limit,
                 str(dtype),
@@ -185,11 +185,14 @@ def cached_features(
     path = Path(config.cache_dir) / f"features-{digest}.safetensors"
     if path.is_file():
         stored = load_file(str(path))
-        features = [stored[str(i)] for i in range(len(documents))]
+        features = [stored[str(i)].float() for i in range(len(documents))]
     else:
         features = sentence_features(scorer, documents, pad_id, device, dtype, f"features {key}")
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
         save_file({str(i): f.contiguous() for i, f in enumerate(features)}, str(staging))
         os.replace(staging, path)
+        features = [f.float() for f in features]
+    if config.model.head.layer_mix:
+        return features
     return [select_pooling(f, config.model.head.pooling) for f in features]

@@ -79,6 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="give the Transformer head each sentence's length in word pieces",
     )
+    net.add_argument(
+        "--layer-mix",
+        action="store_true",
+        help="sentence vector: a learned mix of every encoder layer's mean (needs --pooling mean)",
+    )
     net.add_argument("--dropout", type=float, default=0.1, help="dropout in the head")
     net.add_argument(
         "--max-sentence-tokens", type=int, default=80, help="word pieces kept per sentence"
@@ -155,6 +160,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             layers=args.head_layers,
             feedforward=args.head_feedforward,
             sentence_lengths=args.sentence_lengths,
+            layer_mix=args.layer_mix,
             dropout=args.dropout,
         ),
     )

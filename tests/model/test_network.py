@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -109,3 +111,24 @@ def test_length_feature_counts_pieces_as_the_batch_does(tiny_config: ModelConfig
         head(vectors, mask)
     with pytest.raises(ValueError, match="transformer"):
         HeadConfig(kind="linear", sentence_lengths=True)
+
+
+def test_layer_mix_scores_from_every_layer(tiny_config: ModelConfig) -> None:
+    head = HeadConfig(kind="transformer", heads=2, feedforward=32, layer_mix=True)
+    scorer = build_scorer(replace(tiny_config, head=head)).eval()
+    tokenizer = load_tokenizer(tiny_config.base_encoder)
+    batch = collate([encode_document(tokenizer, LONG, tiny_config.encoding)], 0)
+    with torch.inference_mode():
+        vectors = scorer.sentence_vectors(batch)
+        assert vectors.shape == (1, len(LONG), 3 * 32)  # embeddings + 2 layers, 32 wide
+        last = vectors[..., -32:]  # the top layer comes last
+        hidden = scorer.encoder(
+            input_ids=batch.input_ids,
+            token_type_ids=batch.segment_ids,
+            attention_mask=batch.attention_mask,
+        ).last_hidden_state
+        torch.testing.assert_close(last, pool_sentences(hidden, batch, "mean"))
+        assert scorer(batch).shape == (1, len(LONG))
+    assert scorer.head.layer_weights.requires_grad and scorer.head.layer_weights.shape == (3,)
+    with pytest.raises(ValueError, match="mean"):
+        HeadConfig(pooling="cls", layer_mix=True)

@@ -34,3 +34,12 @@ def test_cached_features_serve_each_pooling_from_one_file(
         assert len(features) == len(documents)
         torch.testing.assert_close(features[0], direct, rtol=1e-5, atol=1e-5)
     assert len(list(Path(config.cache_dir).glob("features-*.safetensors"))) == 1
+    config.model = replace(frozen, head=replace(frozen.head, pooling="mean", layer_mix=True))
+    mixed = build_scorer(config.model).eval()
+    cpu = torch.device("cpu")
+    layered = cached_features(mixed, documents, "train", config, pad_id, cpu, torch.float32)
+    assert layered[0].shape == (documents[0].num_sentences, 3 * 32)  # embeddings + 2 layers
+    with torch.inference_mode():
+        top_mean = scorer.sentence_vectors(batch, "mean")[0]
+    torch.testing.assert_close(layered[0][:, -32:], top_mean, rtol=1e-5, atol=1e-5)
+    assert len(list(Path(config.cache_dir).glob("features-*.safetensors"))) == 2
