@@ -55,11 +55,13 @@ def main() -> None:
     texts = one_window_texts(summarizer, articles)
     encoder, device, dtype = summarizer.scorer.encoder, summarizer.device, summarizer.dtype
     documents = [summarizer.prepare(text) for text in texts]
+    # The same length-sorted groups that summarize_many forms, so padding is equal on both sides.
+    by_length = sorted(documents, key=lambda d: d.num_tokens)
     batches = [
-        collate([d.encoded for d in documents[i : i + args.batch_size]], summarizer.pad_id).to(
+        collate([d.encoded for d in by_length[i : i + args.batch_size]], summarizer.pad_id).to(
             device
         )
-        for i in range(0, len(documents), args.batch_size)
+        for i in range(0, len(by_length), args.batch_size)
     ]
 
     @torch.inference_mode()
