@@ -194,17 +194,27 @@ class SentenceHead(nn.Module):
         else:
             self.out = nn.Linear(input_size, 1)
 
+    def mix_layers(self, layers: Sequence[torch.Tensor]) -> torch.Tensor:
+        """One tensor from same-shaped per-layer tensors, by the learned layer weights."""
+        weights = torch.softmax(self.layer_weights, dim=0)  # [L]
+        mixed = sum((w * x for w, x in zip(weights, layers, strict=True)), torch.zeros(()))
+        return self.layer_scale * mixed
+
     def forward(
-        self, vectors: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor | None = None
+        self,
+        vectors: torch.Tensor,
+        mask: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        premixed: bool = False,
     ) -> torch.Tensor:
         """Logits [B, S] for sentence vectors [B, S, D], padding mask and piece counts [B, S].
 
-        With a layer mix, D is ``mixed_layers`` vectors side by side, mixed here into one.
+        With a layer mix, D is ``mixed_layers`` vectors side by side, mixed here into one,
+        unless the caller has mixed them already (``premixed``).
         """
-        if self.mixed_layers > 1:
+        if self.mixed_layers > 1 and not premixed:
             layered = vectors.view(*vectors.shape[:-1], self.mixed_layers, -1)  # [B, S, L, H]
-            weights = torch.softmax(self.layer_weights, dim=0).unsqueeze(-1)  # [L, 1]
-            vectors = self.layer_scale * (layered * weights).sum(dim=-2)  # [B, S, H]
+            vectors = self.mix_layers(layered.unbind(dim=-2))  # [B, S, H]
         if self.config.kind == "linear":
             return self.out(self.dropout(vectors)).squeeze(-1)
         positions = torch.arange(vectors.shape[1], device=vectors.device)
@@ -237,22 +247,36 @@ class ExtractiveScorer(nn.Module):
         ``pooling`` defaults to the head's; the feature cache asks for "cls+mean" to keep both.
         With a layer mix, D holds the mean vector of every layer side by side ([B, S, L*H]).
         """
+        states = self.token_states(batch)
+        if self.head_config.layer_mix:
+            means = [pool_sentences(h, batch, "mean") for h in states]
+            return torch.cat(means, dim=-1).float()  # [B, S, L*H]
+        return pool_sentences(states[-1], batch, pooling or self.head_config.pooling).float()
+
+    def token_states(self, batch: Batch) -> tuple[torch.Tensor, ...]:
+        """The encoder's token states [W, T, H]: every layer's with a layer mix, else the top's."""
         output = self.encoder(
             input_ids=batch.input_ids,
             token_type_ids=batch.segment_ids,
             attention_mask=batch.attention_mask,
             output_hidden_states=self.head_config.layer_mix,
         )
-        if self.head_config.layer_mix:
-            means = [pool_sentences(h, batch, "mean") for h in output.hidden_states]
-            return torch.cat(means, dim=-1).float()  # [B, S, L*H]
-        hidden = output.last_hidden_state  # [W, T, H]
-        return pool_sentences(hidden, batch, pooling or self.head_config.pooling).float()
+        return (
+            tuple(output.hidden_states)
+            if self.head_config.layer_mix
+            else (output.last_hidden_state,)
+        )
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
         lengths = batch.sentence_end - batch.sentence_start  # [B, S] pieces with [CLS], [SEP]
-        return self.head(self.sentence_vectors(batch), batch.sentence_mask, lengths)  # [B, S]
+        if not self.head_config.layer_mix:
+            return self.head(self.sentence_vectors(batch), batch.sentence_mask, lengths)
+        # The mix is linear: mixing the token states and pooling once equals pooling every
+        # layer and mixing the means (what the training cache stores), at a seventh of the cost.
+        mixed = self.head.mix_layers(self.token_states(batch))  # [W, T, H]
+        vectors = pool_sentences(mixed, batch, "mean").float()
+        return self.head(vectors, batch.sentence_mask, lengths, premixed=True)  # [B, S]
 
     @property
     def encoder_is_frozen(self) -> bool:

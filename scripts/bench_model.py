@@ -27,14 +27,18 @@ def one_window_texts(summarizer: Summarizer, articles: list[str]) -> list[str]:
     return texts
 
 
-def best_of(repeats: int, work: Callable[[], object]) -> float:
-    """The fastest of ``repeats`` timed runs, in seconds."""
-    times = []
+def best_of(repeats: int, *works: Callable[[], object]) -> list[float]:
+    """The fastest of ``repeats`` timed runs of each work, in seconds.
+
+    The works take turns, so a slow spell of a shared machine hits them alike.
+    """
+    times: list[list[float]] = [[] for _ in works]
     for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for work, spent in zip(works, times, strict=True):
+            started = time.perf_counter()
+            work()
+            spent.append(time.perf_counter() - started)
+    return [min(spent) for spent in times]
 
 
 def main() -> None:
@@ -44,7 +48,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, help="default: the shipped checkpoint")
     parser.add_argument("--documents", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")
     args = parser.parse_args()
@@ -82,9 +86,12 @@ def main() -> None:
     summarizer.warmup()
     bare_forward()
     tokens = sum(d.num_tokens for d in documents) / len(documents)
-    bare = best_of(args.repeats, bare_forward)
-    whole = best_of(args.repeats, whole_path)
-    split = best_of(args.repeats, lambda: [model_sentences(split_sentences(t), t) for t in texts])
+    bare, whole, split = best_of(
+        args.repeats,
+        bare_forward,
+        whole_path,
+        lambda: [model_sentences(split_sentences(t), t) for t in texts],
+    )
     n = len(texts)
     print(f"device {device}, dtype {dtype}, {n} documents, mean {tokens:.0f} tokens")
     print(f"bare encoder forward : {n / bare:7.2f} documents/s")

@@ -132,3 +132,15 @@ def test_layer_mix_scores_from_every_layer(tiny_config: ModelConfig) -> None:
     assert scorer.head.layer_weights.requires_grad and scorer.head.layer_weights.shape == (3,)
     with pytest.raises(ValueError, match="mean"):
         HeadConfig(pooling="cls", layer_mix=True)
+
+
+def test_layer_mix_of_token_states_equals_mix_of_cached_means(tiny_config: ModelConfig) -> None:
+    head = HeadConfig(kind="transformer", heads=2, feedforward=32, layer_mix=True, dropout=0.0)
+    scorer = build_scorer(replace(tiny_config, head=head)).eval()
+    with torch.no_grad():
+        scorer.head.layer_weights.copy_(torch.tensor([0.3, -1.0, 2.0]))
+    tokenizer = load_tokenizer(tiny_config.base_encoder)
+    batch = collate([encode_document(tokenizer, LONG, tiny_config.encoding)], 0)
+    with torch.inference_mode():
+        cached_path = scorer.head(scorer.sentence_vectors(batch), batch.sentence_mask)
+        torch.testing.assert_close(scorer(batch), cached_path, rtol=1e-4, atol=1e-5)
