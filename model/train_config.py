@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from model.encoder import (
-    ModelConfig,
-)
-
-logger = logging.getLogger(__name__)
+from model.encoder import ModelConfig
 
 
 @dataclass

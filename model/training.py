@@ -17,6 +17,7 @@ from tqdm import tqdm
 from model.checkpoint import save_checkpoint
 from model.curves import write_curves
 from model.encoder import build_scorer, load_tokenizer
+from model.encoding import EncodedDocument
 from model.inference import autocast, resolve_device, score_encoded
 from model.network import (
     ExtractiveScorer,
@@ -136,14 +137,18 @@ def train(config: TrainConfig) -> Path:
             scorer, [i.encoded for i in dev_items], "dev", config, pad_id, device, dtype
         )
 
+    def head_lengths(documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
+        """Sentence lengths for a head that reads them; None (no work) for one that does not."""
+        return pad_lengths(documents).to(device) if config.model.head.sentence_lengths else None
+
     def forward(indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Logits, labels and mask [B, S] for training documents ``indices``."""
         labels = [items[i].labels for i in indices]
         if train_features is not None:
             vectors, mask = pad_vectors([train_features[i] for i in indices])
-            lengths = pad_lengths([items[i].encoded for i in indices])
+            lengths = head_lengths([items[i].encoded for i in indices])
             targets = label_matrix(labels, vectors.shape[1])
-            logits = model(vectors.to(device), mask.to(device), lengths.to(device))
+            logits = model(vectors.to(device), mask.to(device), lengths)
             return logits, targets.to(device), mask.to(device)
         batch = collate([items[i].encoded for i in indices], pad_id, labels).to(device)
         assert batch.labels is not None
@@ -157,7 +162,7 @@ def train(config: TrainConfig) -> Path:
         if dev_features is None:
             return score_encoded(scorer, [dev_items[i].encoded for i in indices], pad_id, device)
         vectors, mask = pad_vectors([dev_features[i] for i in indices])
-        lengths = pad_lengths([dev_items[i].encoded for i in indices]).to(device)
+        lengths = head_lengths([dev_items[i].encoded for i in indices])
         probabilities = torch.sigmoid(scorer.head(vectors.to(device), mask.to(device), lengths))
         probabilities = probabilities.cpu()
         return [probabilities[row, : int(mask[row].sum())].tolist() for row in range(len(indices))]

@@ -69,10 +69,13 @@ def summary_record(summary: Summary) -> dict[str, Any]:
 
 
 def summarize_jsonl(
-    summarizer: Summarizer, rows: list[dict[str, Any]], args: argparse.Namespace, out: TextIO
+    summarizer: Summarizer,
+    rows: list[dict[str, Any]],
+    budget: Budget,
+    args: argparse.Namespace,
+    out: TextIO,
 ) -> None:
     """Summarize rows in batches, writing one JSON line per row in input order."""
-    budget = budget_from_args(args)
     with tqdm(total=len(rows), desc="summarize", unit="doc", file=sys.stderr) as bar:
         for start in range(0, len(rows), args.batch_size):
             group = rows[start : start + args.batch_size]
@@ -93,7 +96,7 @@ def budget_from_args(args: argparse.Namespace) -> Budget:
 def run(args: argparse.Namespace) -> int:
     """Summarize the input and write the result."""
     try:
-        budget_from_args(args)
+        budget = budget_from_args(args)
     except ValueError as error:
         print(f"bertsum summarize: {error}", file=sys.stderr)
         return 2
@@ -109,10 +112,10 @@ def run(args: argparse.Namespace) -> int:
     out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     try:
         if is_jsonl:
-            summarize_jsonl(summarizer, rows, args, out)
+            summarize_jsonl(summarizer, rows, budget, args, out)
             return 0
         try:
-            summary = summarizer.summarize(text, budget_from_args(args), args.trigram_blocking)
+            summary = summarizer.summarize(text, budget, args.trigram_blocking)
         except ValueError as error:
             print(f"bertsum summarize: {error}", file=sys.stderr)
             return 1

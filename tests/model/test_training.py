@@ -15,9 +15,10 @@ import torch
 from safetensors.torch import load_file
 
 from model.encoder import ModelConfig
+from model.inference import load_summarizer
 from model.train_config import TrainConfig
 from model.training import train
-from tests.model.conftest import write_tiny_encoder
+from tests.model.conftest import toy_rows, write_tiny_encoder
 
 BERTSUM = [sys.executable, "-c", "from app.cli import main; main()"]
 
@@ -140,3 +141,19 @@ def test_other_finetune_modes_run(
         assert all("lora_" in name or name.startswith("head.") for name in stored)
     else:
         assert any(name.startswith("encoder.embeddings") for name in stored)
+
+
+@pytest.mark.parametrize("head_option", ["--sentence-lengths", "--layer-mix"])
+def test_frozen_encoder_heads_train_from_cached_vectors(
+    tiny_encoder_dir: Path, toy_jsonl: Path, tmp_path: Path, head_option: str
+) -> None:
+    out = tmp_path / "frozen"
+    run_train(tiny_encoder_dir, toy_jsonl, out, "--top-layers", "0", "--epochs", "2",
+              "--dev", str(toy_jsonl), head_option)  # fmt: skip
+    assert list((tmp_path / "cache").glob("features-*.safetensors"))
+    stored = load_file(str(out / "best" / "model.safetensors"))
+    assert all(name.startswith("head.") for name in stored)
+    assert any("lengths" in n or "layer_weights" in n for n in stored)
+    loaded = load_summarizer(out / "best", device="cpu")
+    article = toy_rows(1)[0]["article"]
+    assert loaded.summarize(article).num_document_sentences == len(loaded.summarize(article).scores)
