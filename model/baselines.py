@@ -59,14 +59,26 @@ def pagerank(weights: np.ndarray, damping: float = DAMPING, iterations: int = 10
     return scores
 
 
+def textrank_weights(texts: Sequence[str]) -> np.ndarray:
+    """``textrank_similarity`` of every pair of sentences [S, S] (0 on the diagonal), computed
+    as one matrix product so that long documents stay fast."""
+    words = [content_words(text) for text in texts]
+    vocabulary: dict[str, int] = {}
+    occurs = [sorted({vocabulary.setdefault(w, len(vocabulary)) for w in ws}) for ws in words]
+    incidence = np.zeros((len(texts), max(1, len(vocabulary))))  # [S, V] 1 where a word occurs
+    for row, columns in enumerate(occurs):
+        incidence[row, columns] = 1.0
+    shared = incidence @ incidence.T  # [S, S] distinct shared words
+    logs = np.log(np.maximum([len(ws) for ws in words], 1))  # [S]
+    norm = logs[:, None] + logs[None, :]  # [S, S]
+    weights = np.where(norm > 0, shared / np.where(norm > 0, norm, 1.0), shared)
+    np.fill_diagonal(weights, 0.0)
+    return weights
+
+
 def textrank_scores(texts: Sequence[str]) -> np.ndarray:
     """TextRank score of each sentence: PageRank over content-word overlap similarity."""
-    words = [content_words(text) for text in texts]
-    weights = np.zeros((len(texts), len(texts)))  # [S, S]
-    for i in range(len(texts)):
-        for j in range(i + 1, len(texts)):
-            weights[i, j] = weights[j, i] = textrank_similarity(words[i], words[j])
-    return pagerank(weights) if len(texts) else np.zeros(0)
+    return pagerank(textrank_weights(texts)) if len(texts) else np.zeros(0)
 
 
 def textrank(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.ptb import detokenize, detokenize_sentences
+from model.ptb import detokenize, detokenize_sentences, ptb_to_prose
 from model.sentences import looks_ptb_tokenized
 from model.types import Sentence
 
@@ -49,6 +49,19 @@ def detokenize_example(
     article, detokenized = detokenize_sentences(sentences)
     summary = [detokenize(s) for s in example.summary_sentences]
     return Example(example.id, article, summary), detokenized
+
+
+def as_served(example: Example) -> Example:
+    """The example in the form users send: PTB-tokenized text becomes prose, others unchanged.
+
+    Training on served text means the serving splitter cuts the training articles, so the model
+    learns on the sentence units it will meet (CoreNLP's units are shorter than a prose
+    splitter's). Sentence starts get the capital prose has; the rest stays lower-cased.
+    """
+    if not looks_ptb_tokenized(example.article):
+        return example
+    article, _ = ptb_to_prose(example.article)
+    return Example(example.id, article, [detokenize(s) for s in example.summary_sentences])
 
 
 def summary_lines(summary: str) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from model.centrality import with_centrality
 from model.checkpoint import LoadedCheckpoint, load_checkpoint
 from model.encoding import EncodedDocument, EncodingConfig, encode_document
 from model.network import ExtractiveScorer, collate
@@ -117,7 +118,10 @@ class Summarizer:
         """Tokenize a document already split into ``sentences``."""
         if not sentences:
             raise ValueError("the text contains no sentences")
-        encoded = encode_document(self.tokenizer, model_sentences(sentences, text), self.encoding)
+        texts = model_sentences(sentences, text)
+        encoded = encode_document(self.tokenizer, texts, self.encoding)
+        if self.scorer.head_config.centrality:
+            encoded = with_centrality(encoded, texts)
         return PreparedDocument(text, sentences, encoded.num_tokens, encoded)
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:

@@ -29,14 +29,18 @@ class HeadConfig:
     max_positions: int = 1024  # sentence positions beyond this share the last encoding
     sentence_lengths: bool = False  # add a learned embedding of each sentence's piece count
     layer_mix: bool = False  # mean vectors of every encoder layer, mixed by learned weights
+    centrality: bool = False  # add a projection of each sentence's TextRank features
 
     def __post_init__(self) -> None:
         if self.sentence_lengths and self.kind != "transformer":
             raise ValueError("sentence_lengths needs the transformer head")
+        if self.centrality and self.kind != "transformer":
+            raise ValueError("centrality needs the transformer head")
         if self.layer_mix and self.pooling != "mean":
             raise ValueError("layer_mix mixes mean vectors: it needs pooling 'mean'")
 
 
+CENTRALITY_FEATURES = 2  # per sentence: see model.centrality
 MAX_LENGTH_EMBEDDINGS = 128  # longer sentences share the last length embedding
 
 
@@ -52,6 +56,7 @@ class Batch:
     sentence_end: torch.Tensor  # [B, S] offset just after its [SEP]
     sentence_mask: torch.Tensor  # [B, S] True for real sentences
     labels: torch.Tensor | None = None  # [B, S] float 0/1
+    centrality: torch.Tensor | None = None  # [B, S, C] centrality features
 
     def to(self, device: torch.device) -> Batch:
         """The same batch on ``device``."""
@@ -64,6 +69,7 @@ class Batch:
             sentence_end=self.sentence_end.to(device),
             sentence_mask=self.sentence_mask.to(device),
             labels=None if self.labels is None else self.labels.to(device),
+            centrality=None if self.centrality is None else self.centrality.to(device),
         )
 
 
@@ -105,7 +111,19 @@ def collate(
         sentence_end=sentence_end,
         sentence_mask=sentence_mask,
         labels=None if labels is None else label_matrix(labels, num_sentences),
+        centrality=pad_centrality(documents),
     )
+
+
+def pad_centrality(documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
+    """Centrality features [B, S, C] of documents that carry them (zeros for padding)."""
+    if any(doc.centrality is None for doc in documents):
+        return None
+    rows = [
+        torch.tensor(doc.centrality, dtype=torch.float32).reshape(-1, CENTRALITY_FEATURES)
+        for doc in documents
+    ]
+    return nn.utils.rnn.pad_sequence(rows, batch_first=True)
 
 
 def label_matrix(labels: Sequence[Sequence[int]], num_sentences: int) -> torch.Tensor:
@@ -191,6 +209,8 @@ class SentenceHead(nn.Module):
                 # Mean pooling hides how long a sentence is; ROUGE does not ignore it.
                 self.lengths = nn.Embedding(MAX_LENGTH_EMBEDDINGS, hidden_size)
                 nn.init.normal_(self.lengths.weight, std=0.02)
+            if config.centrality:
+                self.centrality = nn.Linear(CENTRALITY_FEATURES, hidden_size)
         else:
             self.out = nn.Linear(input_size, 1)
 
@@ -206,8 +226,10 @@ class SentenceHead(nn.Module):
         mask: torch.Tensor,
         lengths: torch.Tensor | None = None,
         premixed: bool = False,
+        centrality: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Logits [B, S] for sentence vectors [B, S, D], padding mask and piece counts [B, S].
+        """Logits [B, S] for sentence vectors [B, S, D], padding mask, piece counts [B, S] and
+        centrality features [B, S, C].
 
         With a layer mix, D is ``mixed_layers`` vectors side by side, mixed here into one,
         unless the caller has mixed them already (``premixed``).
@@ -225,6 +247,10 @@ class SentenceHead(nn.Module):
             if lengths is None:
                 raise ValueError("this head needs the sentence lengths")
             x = x + self.lengths(lengths.clamp(0, MAX_LENGTH_EMBEDDINGS - 1))
+        if self.config.centrality:
+            if centrality is None:
+                raise ValueError("this head needs the sentences' centrality features")
+            x = x + self.centrality(centrality.to(x.dtype))
         x = self.layers(self.dropout(x), src_key_padding_mask=~mask)  # [B, S, H]
         return self.out(self.norm(x)).squeeze(-1)  # [B, S]
 
@@ -271,12 +297,19 @@ class ExtractiveScorer(nn.Module):
         """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
         lengths = batch.sentence_end - batch.sentence_start  # [B, S] pieces with [CLS], [SEP]
         if not self.head_config.layer_mix:
-            return self.head(self.sentence_vectors(batch), batch.sentence_mask, lengths)
+            return self.head(
+                self.sentence_vectors(batch),
+                batch.sentence_mask,
+                lengths,
+                centrality=batch.centrality,
+            )
         # The mix is linear: mixing the token states and pooling once equals pooling every
         # layer and mixing the means (what the training cache stores), at a seventh of the cost.
         mixed = self.head.mix_layers(self.token_states(batch))  # [W, T, H]
         vectors = pool_sentences(mixed, batch, "mean").float()
-        return self.head(vectors, batch.sentence_mask, lengths, premixed=True)  # [B, S]
+        return self.head(
+            vectors, batch.sentence_mask, lengths, premixed=True, centrality=batch.centrality
+        )  # [B, S]
 
     @property
     def encoder_is_frozen(self) -> bool:

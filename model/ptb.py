@@ -83,3 +83,29 @@ def detokenize_sentences(sentences: Sequence[Sentence]) -> tuple[str, list[Sente
         pieces.append(text)
         start += len(text) + 1
     return " ".join(pieces), result
+
+
+def capitalise_first_letter(text: str) -> str:
+    """``text`` with its first letter upper-cased, as prose starts a sentence."""
+    for position, character in enumerate(text):
+        if character.isalpha():
+            return text[:position] + character.upper() + text[position + 1 :]
+    return text
+
+
+def ptb_to_prose(article: str, capitalise: bool = True) -> tuple[str, list[Sentence]]:
+    """A PTB-tokenized article as prose, with the spans of its tokenized (CoreNLP) sentences.
+
+    Lower-cased CNN/DM text has no capitals for a prose splitter to find sentence starts by;
+    ``capitalise`` gives each sentence the capital first letter prose has (names stay lower case,
+    which the uncased encoder does not see anyway).
+    """
+    from model.sentences import split_sentences  # sentences imports nothing from here
+
+    prose, sentences = detokenize_sentences(split_sentences(article, mode="ptb"))
+    if not capitalise:
+        return prose, sentences
+    pieces = [capitalise_first_letter(s.text) for s in sentences]
+    return " ".join(pieces), [
+        Sentence(s.index, piece, s.start, s.end) for s, piece in zip(sentences, pieces, strict=True)
+    ]

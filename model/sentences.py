@@ -26,8 +26,13 @@ SEED_ABBREVIATIONS = frozenset(
     "sept oct nov dec inc ltd co corp plc bros dept approx ave blvd".split()
 )
 
-# A blank line (possibly holding spaces) separates paragraphs; a sentence never crosses it.
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+# A blank line (possibly holding spaces) separates paragraphs; a sentence never crosses it. A
+# single line break ends a sentence too (headlines, captions and bylines stand on their own line
+# without final punctuation), unless the next line starts in lower case: then the text is
+# hard-wrapped and the sentence goes on.
+_LINE_BREAK = re.compile(r"\n[ \t\r\f\v]*(?:\n\s*)?")
+# Punkt does not end a sentence at an ellipsis; news prose often does ("... last year… Officials").
+_ELLIPSIS_END = re.compile(r"(?:…|\.\.\.)(?=\s+[\"“‘'(\[]?[A-Z])")
 # PTB text ends a sentence with a standalone . ! or ? token, optionally followed by closing
 # quote or bracket tokens.
 _PTB_SENTENCE_END = re.compile(r"(?:^|(?<=\s))[.!?]+(?:\s+(?:''|'|\"|-rrb-|-rsb-|\)))*(?=\s|$)")
@@ -57,12 +62,15 @@ def looks_ptb_tokenized(text: str) -> bool:
     return standalone >= 2 and standalone >= 0.8 * (standalone + attached)
 
 
-def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of the paragraphs of ``text``."""
+def _blocks(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the paragraphs and lines of ``text`` that no sentence crosses."""
     start = 0
-    for match in _PARAGRAPH_BREAK.finditer(text):
-        yield start, match.start()
-        start = match.end()
+    for match in _LINE_BREAK.finditer(text):
+        blank_line = match.group().count("\n") > 1
+        following = text[match.end() : match.end() + 1]
+        if blank_line or not following.islower():
+            yield start, match.start()
+            start = match.end()
     yield start, len(text)
 
 
@@ -81,7 +89,7 @@ def _punkt_spans(paragraph: str) -> Iterator[tuple[int, int]]:
     Punkt always breaks after ``?`` and ``!``, so ``"Is it true?" he asked.`` would become two.
     """
     pending: tuple[int, int] | None = None
-    for start, end in punkt_tokenizer().span_tokenize(paragraph):
+    for start, end in _split_at_ellipses(paragraph, punkt_tokenizer().span_tokenize(paragraph)):
         if pending is not None and paragraph[start].islower():
             pending = (pending[0], end)
             continue
@@ -90,6 +98,17 @@ def _punkt_spans(paragraph: str) -> Iterator[tuple[int, int]]:
         pending = (start, end)
     if pending is not None:
         yield pending
+
+
+def _split_at_ellipses(
+    paragraph: str, spans: Iterator[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
+    """The spans, each also cut after an ellipsis that a capitalised sentence follows."""
+    for start, end in spans:
+        for match in _ELLIPSIS_END.finditer(paragraph, start, end):
+            yield start, match.end()
+            start = match.end()
+        yield start, end
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -106,7 +125,7 @@ def split_sentences(text: str, mode: SplitMode = "auto") -> list[Sentence]:
     """Split ``text`` into sentences with offsets; ``text[s.start:s.end] == s.text`` for each."""
     use_ptb = mode == "ptb" or (mode == "auto" and looks_ptb_tokenized(text))
     sentences: list[Sentence] = []
-    for p_start, p_end in _paragraphs(text):
+    for p_start, p_end in _blocks(text):
         paragraph = text[p_start:p_end]
         spans = _ptb_spans(paragraph) if use_ptb else _punkt_spans(paragraph)
         for start, end in spans:

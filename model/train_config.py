@@ -13,7 +13,7 @@ class TrainConfig:
     """Everything that defines a training run; the same config resumes the same run."""
 
     train_files: list[str]
-    dev_file: str | None
+    dev_files: list[str]
     out_dir: str
     model: ModelConfig = field(default_factory=ModelConfig)
     epochs: float = 1.0
@@ -28,6 +28,14 @@ class TrainConfig:
     seed: int = 13
     oracle_max_sentences: int = 3
     oracle_ratio: float | None = None  # instead of a count, for long extractive references
+    # One oracle budget per training file ("3", "reference": as many sentences as the reference
+    # has); empty: oracle_max_sentences / oracle_ratio for every file.
+    oracle_budgets: list[str] = field(default_factory=list)
+    # One selection budget per dev file ("3", "reference"); empty: dev_budget_sentences for all.
+    dev_budgets: list[str] = field(default_factory=list)
+    # "served": PTB-tokenized articles are turned into the prose the service receives and split
+    # by the serving splitter (train as you serve); "as-given": split as given (PTB rule).
+    text_form: str = "served"
     max_train_windows: int = 1  # encoder windows per training document (cost grows with it)
     limit: int | None = None  # training documents used
     dev_limit: int | None = 200

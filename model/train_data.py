@@ -16,51 +16,82 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from model.data import Example, read_jsonl
+from model.centrality import with_centrality
+from model.data import Example, as_served, read_jsonl
 from model.encoder import encoder_fingerprint, file_sha256
 from model.encoding import EncodedDocument, encode_document
 from model.inference import autocast, model_sentences
 from model.network import ExtractiveScorer, collate, select_pooling
 from model.oracle import oracle_labels
-from model.sentences import PUNKT_PARAMS_PATH, split_sentences
+from model.sentences import split_sentences
 from model.train_config import TrainConfig
 from model.types import Budget
 
 logger = logging.getLogger(__name__)
 
 
+# The code that turns a data file into sentences: its hash keys every cache built on them.
+_TEXT_CODE = [Path(__file__).with_name(name) for name in ("sentences.py", "ptb.py", "data.py")]
+_TEXT_DATA = [Path(__file__).parent / "resources" / "punkt_english.json"]
+
+
 @dataclass
 class TrainItem:
-    """A training document: encoded windows and the indices of its oracle sentences."""
+    """A training document: encoded windows, the indices of its oracle sentences, its texts."""
 
     encoded: EncodedDocument
     labels: list[int]
+    sentences: list[str]
 
 
 @dataclass
 class DevItem:
-    """A dev document: encoded windows, sentence texts and the reference."""
+    """A dev document: encoded windows, sentence texts, the reference and the summary budget."""
 
     encoded: EncodedDocument
     sentences: list[str]
     reference: list[str]
+    budget: Budget
+    source: int = 0  # which dev file
 
 
-def oracle_budget(config: TrainConfig) -> int | Budget:
-    """The oracle's maximum selection: a fixed count or a ratio of the document."""
+def text_code_digest() -> list[str]:
+    """Hashes of the splitting code and data, part of every cache key built on sentences."""
+    return [file_sha256(path) for path in _TEXT_CODE + _TEXT_DATA]
+
+
+def parse_budget(spec: str, reference: Sequence[str]) -> int:
+    """Sentences a budget spec allows: a count (``"3"``) or ``"reference"`` (its length)."""
+    if spec == "reference":
+        return max(1, len(reference))
+    return int(spec)
+
+
+def oracle_budget(config: TrainConfig, file_index: int, example: Example) -> int | Budget:
+    """The oracle's maximum selection for one document of a training file."""
+    if config.oracle_budgets:
+        return parse_budget(config.oracle_budgets[file_index], example.summary_sentences)
     if config.oracle_ratio is not None:
         return Budget(ratio=config.oracle_ratio)
     return config.oracle_max_sentences
 
 
+def read_examples(path: Path, limit: int | None, text_form: str) -> list[Example]:
+    """The first ``limit`` examples of a file, in the text form training uses."""
+    examples = list(read_jsonl(path))[:limit]
+    return [as_served(e) for e in examples] if text_form == "served" else examples
+
+
 def cached_oracle_labels(
-    path: Path, examples: Sequence[Example], config: TrainConfig
+    path: Path, examples: Sequence[Example], config: TrainConfig, file_index: int
 ) -> list[list[int]]:
     """Oracle labels of a data file, computed once and cached by file and settings hash."""
     key_source = json.dumps(
         [
             file_sha256(path),
-            file_sha256(PUNKT_PARAMS_PATH),
+            text_code_digest(),
+            config.text_form,
+            config.oracle_budgets[file_index] if config.oracle_budgets else None,
             config.oracle_max_sentences,
             config.oracle_ratio,
             config.limit,
@@ -73,7 +104,9 @@ def cached_oracle_labels(
     started = time.perf_counter()
     labels = [
         oracle_labels(
-            [s.text for s in split_sentences(e.article)], e.summary_sentences, oracle_budget(config)
+            [s.text for s in split_sentences(e.article)],
+            e.summary_sentences,
+            oracle_budget(config, file_index, e),
         )
         for e in tqdm(examples, desc=f"oracle labels {path.name}", leave=False)
     ]
@@ -88,39 +121,52 @@ def cached_oracle_labels(
 def truncated(encoded: EncodedDocument, max_windows: int) -> EncodedDocument:
     """The document's first ``max_windows`` windows and the sentences they own."""
     owned = sum(1 for owner in encoded.owner if owner < max_windows)
-    return EncodedDocument(encoded.windows[:max_windows], encoded.owner[:owned])
+    centrality = None if encoded.centrality is None else encoded.centrality[:owned]
+    return EncodedDocument(encoded.windows[:max_windows], encoded.owner[:owned], centrality)
+
+
+def encode_for_head(tokenizer: Any, texts: list[str], config: TrainConfig) -> EncodedDocument:
+    """A document encoded with what the head reads beside the encoder (centrality features)."""
+    encoded = encode_document(tokenizer, texts, config.model.encoding)
+    return with_centrality(encoded, texts) if config.model.head.centrality else encoded
 
 
 def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
     """Read, label and encode the training files."""
     items: list[TrainItem] = []
-    for name in config.train_files:
+    for file_index, name in enumerate(config.train_files):
         path = Path(name)
-        examples = list(read_jsonl(path))[: config.limit]
-        labels = cached_oracle_labels(path, examples, config)
+        examples = read_examples(path, config.limit, config.text_form)
+        labels = cached_oracle_labels(path, examples, config, file_index)
         for example, chosen in zip(examples, labels, strict=True):
             sentences = split_sentences(example.article)
             if not sentences:
                 continue
             texts = model_sentences(sentences, example.article)
-            encoded = truncated(
-                encode_document(tokenizer, texts, config.model.encoding), config.max_train_windows
-            )
+            encoded = truncated(encode_for_head(tokenizer, texts, config), config.max_train_windows)
             kept = [i for i in chosen if i < encoded.num_sentences]
-            items.append(TrainItem(encoded, kept))
+            items.append(TrainItem(encoded, kept, texts[: encoded.num_sentences]))
     return items
 
 
-def load_dev_items(path: str, tokenizer: Any, config: TrainConfig) -> list[DevItem]:
-    """Read and encode dev documents (all windows: validation scores every sentence)."""
+def load_dev_items(tokenizer: Any, config: TrainConfig) -> list[DevItem]:
+    """Read and encode the dev documents (all windows: validation scores every sentence)."""
     items = []
-    for example in list(read_jsonl(path))[: config.dev_limit]:
-        sentences = split_sentences(example.article)
-        if not sentences:
-            continue
-        texts = model_sentences(sentences, example.article)
-        encoded = encode_document(tokenizer, texts, config.model.encoding)
-        items.append(DevItem(encoded, [s.text for s in sentences], example.summary_sentences))
+    for source, name in enumerate(config.dev_files):
+        default = str(config.dev_budget_sentences)
+        spec = config.dev_budgets[source] if config.dev_budgets else default
+        for example in read_examples(Path(name), config.dev_limit, config.text_form):
+            sentences = split_sentences(example.article)
+            if not sentences:
+                continue
+            texts = model_sentences(sentences, example.article)
+            encoded = encode_for_head(tokenizer, texts, config)
+            budget = Budget(parse_budget(spec, example.summary_sentences))
+            items.append(
+                DevItem(
+                    encoded, [s.text for s in sentences], example.summary_sentences, budget, source
+                )
+            )
     return items
 
 
@@ -164,13 +210,18 @@ def cached_features(
     (or in anything about the head) share one pass of the encoder over the data.
     """
     # Training documents are cut to their first windows; dev documents are scored whole.
-    limit, windows = (
-        (config.dev_limit, None) if key == "dev" else (config.limit, config.max_train_windows)
+    limit, windows, files = (
+        (config.dev_limit, None, config.dev_files)
+        if key == "dev"
+        else (config.limit, config.max_train_windows, config.train_files)
     )
     digest = hashlib.sha256(
         json.dumps(
             [
                 key,
+                [file_sha256(Path(f)) for f in files],
+                text_code_digest(),
+                config.text_form,
                 encoder_fingerprint(config.model.base_encoder),
                 asdict(config.model.encoding),
                 "layers" if config.model.head.layer_mix else "cls+mean",

@@ -24,6 +24,7 @@ from model.network import (
     collate,
     label_matrix,
     masked_bce,
+    pad_centrality,
     pad_lengths,
     pad_vectors,
 )
@@ -39,7 +40,6 @@ from model.train_state import (
     setup_distributed,
     weights_digest,
 )
-from model.types import Budget
 
 logger = logging.getLogger(__name__)
 
@@ -47,22 +47,30 @@ logger = logging.getLogger(__name__)
 ScoreFunction = Callable[[Sequence[int]], list[list[float]]]
 
 
-def validate(
-    score: ScoreFunction, items: Sequence[DevItem], budget_sentences: int
-) -> dict[str, float]:
-    """Mean ROUGE-1/2 F1 (percent, fast scorer) of top sentences with trigram blocking."""
-    rouge1 = rouge2 = 0.0
+def validate(score: ScoreFunction, items: Sequence[DevItem]) -> dict[str, float]:
+    """ROUGE-1/2 F1 (percent, fast scorer) of each item's budget with trigram blocking.
+
+    With several dev files, each file's mean counts equally (``rouge1``/``rouge2``), so a small
+    domain is not drowned by a large one; each file's own means are ``rouge1_N``/``rouge2_N``.
+    """
+    sums: dict[int, list[float]] = {}
     for start in range(0, len(items), 8):
         indices = range(start, min(start + 8, len(items)))
         for index, doc_scores in zip(indices, score(indices), strict=True):
             item = items[index]
-            chosen = select_sentences(item.sentences, doc_scores, Budget(budget_sentences))
+            chosen = select_sentences(item.sentences, doc_scores, item.budget)
             r1, r2 = rouge12_text(
                 "\n".join(item.sentences[i] for i in chosen), "\n".join(item.reference)
             )
-            rouge1, rouge2 = rouge1 + r1, rouge2 + r2
-    n = max(len(items), 1)
-    return {"rouge1": 100 * rouge1 / n, "rouge2": 100 * rouge2 / n}
+            total = sums.setdefault(item.source, [0.0, 0.0, 0.0])
+            total[0], total[1], total[2] = total[0] + r1, total[1] + r2, total[2] + 1
+    scores: dict[str, float] = {}
+    for source, (r1, r2, n) in sorted(sums.items()):
+        scores[f"rouge1_{source}"], scores[f"rouge2_{source}"] = 100 * r1 / n, 100 * r2 / n
+    files = max(1, len(sums))
+    scores["rouge1"] = sum(scores[f"rouge1_{s}"] for s in sums) / files
+    scores["rouge2"] = sum(scores[f"rouge2_{s}"] for s in sums) / files
+    return scores
 
 
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
@@ -117,7 +125,7 @@ def train(config: TrainConfig) -> Path:
     pad_id = int(tokenizer.pad_token_id or 0)
     scorer = build_scorer(config.model).to(device)
     items = load_train_items(config, tokenizer)
-    dev_items = load_dev_items(config.dev_file, tokenizer, config) if config.dev_file else []
+    dev_items = load_dev_items(tokenizer, config)
     steps_per_epoch = math.ceil(
         len(items) / (config.batch_size * config.accumulation * dist.world_size)
     )
@@ -141,6 +149,11 @@ def train(config: TrainConfig) -> Path:
         """Sentence lengths for a head that reads them; None (no work) for one that does not."""
         return pad_lengths(documents).to(device) if config.model.head.sentence_lengths else None
 
+    def head_centrality(documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
+        """Centrality features [B, S, C] of the documents, None when they carry none."""
+        features = pad_centrality(documents)
+        return None if features is None else features.to(device)
+
     def forward(indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Logits, labels and mask [B, S] for training documents ``indices``."""
         labels = [items[i].labels for i in indices]
@@ -148,7 +161,8 @@ def train(config: TrainConfig) -> Path:
             vectors, mask = pad_vectors([train_features[i] for i in indices])
             lengths = head_lengths([items[i].encoded for i in indices])
             targets = label_matrix(labels, vectors.shape[1])
-            logits = model(vectors.to(device), mask.to(device), lengths)
+            centrality = head_centrality([items[i].encoded for i in indices])
+            logits = model(vectors.to(device), mask.to(device), lengths, centrality=centrality)
             return logits, targets.to(device), mask.to(device)
         batch = collate([items[i].encoded for i in indices], pad_id, labels).to(device)
         assert batch.labels is not None
@@ -163,7 +177,9 @@ def train(config: TrainConfig) -> Path:
             return score_encoded(scorer, [dev_items[i].encoded for i in indices], pad_id, device)
         vectors, mask = pad_vectors([dev_features[i] for i in indices])
         lengths = head_lengths([dev_items[i].encoded for i in indices])
-        probabilities = torch.sigmoid(scorer.head(vectors.to(device), mask.to(device), lengths))
+        centrality = head_centrality([dev_items[i].encoded for i in indices])
+        logits = scorer.head(vectors.to(device), mask.to(device), lengths, centrality=centrality)
+        probabilities = torch.sigmoid(logits)
         probabilities = probabilities.cpu()
         return [probabilities[row, : int(mask[row].sum())].tolist() for row in range(len(indices))]
 
@@ -217,12 +233,12 @@ def train(config: TrainConfig) -> Path:
         last = progress["step"] == total_steps
         if dev_items and dist.is_main and (progress["step"] % config.validate_every == 0 or last):
             scorer.eval()
-            scores = validate(dev_scores, dev_items, config.dev_budget_sentences)
+            scores = validate(dev_scores, dev_items)
             scorer.train()
             record.update({f"dev_{k}": v for k, v in scores.items()})
             bar.write(
                 f"step {progress['step']}: "
-                f"dev R-1 {scores['rouge1']:.2f} R-2 {scores['rouge2']:.2f}"
+                + " ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items()))
             )
             if (
                 progress["best"] is None
@@ -283,7 +299,8 @@ def model_card(config: TrainConfig, meta: dict[str, Any]) -> str:
         f"- head: {config.model.head.kind}, pooling: {config.model.head.pooling}\n"
         f"- trained on: {', '.join(meta['training_data'])}; steps: {meta['step']}; "
         f"seed {config.seed}\n"
-        f"- dev (first {config.dev_limit} documents, top {config.dev_budget_sentences}, trigram "
+        f"- dev (first {config.dev_limit} documents of each dev file, budgets "
+        f"{config.dev_budgets or config.dev_budget_sentences}, trigram "
         f"blocking, fast ROUGE): R-1 {scores.get('rouge1', float('nan')):.2f}, "
         f"R-2 {scores.get('rouge2', float('nan')):.2f}\n"
         f"- command: `{config.command}`\n"

@@ -17,10 +17,30 @@ HELP = "fine-tune a BertSum scorer and write a checkpoint (resumes if OUT has a 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `bertsum train`."""
-    defaults = TrainConfig(train_files=[], dev_file=None, out_dir="")
+    defaults = TrainConfig(train_files=[], dev_files=[], out_dir="")
     data = parser.add_argument_group("data")
     data.add_argument("--train", nargs="+", required=True, help="training JSONL file(s)")
-    data.add_argument("--dev", help="dev JSONL file for validation by ROUGE")
+    data.add_argument(
+        "--dev", nargs="+", default=[], help="dev JSONL file(s) for validation by ROUGE"
+    )
+    data.add_argument(
+        "--oracle-budget",
+        nargs="+",
+        default=[],
+        help="per training file: oracle budget, N sentences or 'reference' (its length)",
+    )
+    data.add_argument(
+        "--dev-budget",
+        nargs="+",
+        default=[],
+        help="per dev file: summary length when validating, N sentences or 'reference'",
+    )
+    data.add_argument(
+        "--text-form",
+        choices=["served", "as-given"],
+        default=defaults.text_form,
+        help="served: tokenized articles become prose split by the serving splitter",
+    )
     data.add_argument("--out", required=True, help="run directory: state/, best/, curves")
     data.add_argument("--limit", type=int, help="use only the first N documents of each file")
     data.add_argument("--dev-limit", type=int, default=defaults.dev_limit, help="dev documents")
@@ -83,6 +103,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--layer-mix",
         action="store_true",
         help="sentence vector: a learned mix of every encoder layer's mean (needs --pooling mean)",
+    )
+    net.add_argument(
+        "--centrality",
+        action="store_true",
+        help="the head also reads each sentence's TextRank centrality (transformer head)",
     )
     net.add_argument("--dropout", type=float, default=0.1, help="dropout in the head")
     net.add_argument(
@@ -161,12 +186,16 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             feedforward=args.head_feedforward,
             sentence_lengths=args.sentence_lengths,
             layer_mix=args.layer_mix,
+            centrality=args.centrality,
             dropout=args.dropout,
         ),
     )
     return TrainConfig(
         train_files=args.train,
-        dev_file=args.dev,
+        dev_files=args.dev,
+        oracle_budgets=args.oracle_budget,
+        dev_budgets=args.dev_budget,
+        text_form=args.text_form,
         out_dir=args.out,
         model=model,
         epochs=args.epochs,

@@ -131,3 +131,23 @@ def test_hf_reader_maps_fields(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.SimpleNamespace(load_dataset=lambda *a, **k: rows)
     monkeypatch.setitem(sys.modules, "datasets", fake)
     assert list(read_hf_cnn_dailymail()) == [Example("abc", "Text. More.", ["One.", "Two."])]
+
+
+def test_a_tokenized_example_is_served_as_capitalised_prose_with_the_same_sentences() -> None:
+    from model.data import as_served
+    from model.sentences import split_sentences
+
+    tokenized = Example(
+        "x",
+        "the mayor said `` we are ready . '' -lrb- cnn -rrb- the vote is on monday . "
+        "critics do n't agree .",
+        ["the mayor is `` ready '' ."],
+    )
+    served = as_served(tokenized)
+    assert served.article == (
+        'The mayor said "we are ready." (Cnn) the vote is on monday. Critics don\'t agree.'
+    )
+    assert served.summary_sentences == ['the mayor is "ready".']
+    assert len(split_sentences(served.article)) == len(split_sentences(tokenized.article)) == 3
+    prose = Example("y", "Already prose. Two sentences.", ["Prose."])
+    assert as_served(prose) is prose

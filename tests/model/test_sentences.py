@@ -85,3 +85,28 @@ def test_whitespace_only_input_has_no_sentences(text: str) -> None:
 def test_offsets_hold_for_odd_input(text: str) -> None:
     assert_offsets(text)
     assert split_sentences(text)
+
+
+def test_a_line_break_ends_a_sentence_unless_the_next_line_goes_on_in_lower_case() -> None:
+    text = (
+        "Photos: The storm in pictures\nThe storm hit the coast on Monday. It was a\n"
+        "wrapped line.\nBy Jane Doe, CNN\nThe end."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Photos: The storm in pictures",
+        "The storm hit the coast on Monday.",
+        "It was a\nwrapped line.",
+        "By Jane Doe, CNN",
+        "The end.",
+    ]
+    assert_offsets(text)
+
+
+def test_an_ellipsis_before_a_capitalised_word_ends_a_sentence() -> None:
+    text = "Prices rose 2.5% last year… Officials were worried... Then it passed... and more."
+    assert [s.text for s in split_sentences(text)] == [
+        "Prices rose 2.5% last year…",
+        "Officials were worried...",
+        "Then it passed... and more.",
+    ]
+    assert_offsets(text)

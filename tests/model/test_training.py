@@ -49,7 +49,7 @@ def test_a_few_steps_lower_the_loss(
 ) -> None:
     config = TrainConfig(
         train_files=[str(toy_jsonl)],
-        dev_file=str(toy_jsonl),
+        dev_files=[str(toy_jsonl)],
         out_dir=str(tmp_path / "run"),
         model=tiny_config,
         epochs=12,

@@ -1,0 +1,67 @@
+"""Tests for the centrality features: TextRank's matrix, the features, a head that reads them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from model.baselines import content_words, textrank_similarity, textrank_weights
+from model.centrality import centrality_features
+from model.encoder import ModelConfig
+from model.inference import load_summarizer
+from model.train_config import TrainConfig
+from model.training import train
+
+SENTENCES = [
+    "The council approved the school budget on Monday.",
+    "The school budget raises spending on teachers.",
+    "Critics said the budget for the school was not paid for.",
+    "It rained.",
+]
+
+
+def test_weights_equal_the_pairwise_similarity() -> None:
+    weights = textrank_weights(SENTENCES)
+    words = [content_words(s) for s in SENTENCES]
+    for i in range(len(SENTENCES)):
+        assert weights[i, i] == 0.0
+        for j in range(len(SENTENCES)):
+            if i != j:
+                assert np.isclose(weights[i, j], textrank_similarity(words[i], words[j]))
+
+
+def test_features_rank_the_central_sentence_first_and_the_isolated_one_last() -> None:
+    features = centrality_features(SENTENCES)
+    assert len(features) == len(SENTENCES)
+    ranks = [rank for _, rank in features]
+    assert ranks[3] == 1.0 and min(ranks) == 0.0
+    assert abs(sum(score for score, _ in features)) < 1e-9  # centred on 0
+    assert centrality_features([]) == ()
+    assert centrality_features(["One sentence alone."]) == ((0.0, 0.0),)
+
+
+def test_a_centrality_head_trains_and_serves(
+    tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path
+) -> None:
+    head = dataclasses.replace(tiny_config.head, centrality=True)
+    model = dataclasses.replace(tiny_config, head=head, finetune="top", top_layers=0)
+    config = TrainConfig(
+        train_files=[str(toy_jsonl)],
+        dev_files=[str(toy_jsonl)],
+        out_dir=str(tmp_path / "run"),
+        model=model,
+        epochs=2,
+        batch_size=8,
+        head_learning_rate=3e-3,
+        cache_dir=str(tmp_path / "cache"),
+    )
+    best = train(config)
+    saved = json.loads((best / "config.json").read_text())
+    assert saved["head"]["centrality"] is True
+    summarizer = load_summarizer(best)
+    prepared = summarizer.prepare(" ".join(SENTENCES))
+    assert prepared.encoded.centrality == centrality_features(SENTENCES)
+    assert len(summarizer.summarize(" ".join(SENTENCES)).sentences) == 3
