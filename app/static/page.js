@@ -89,7 +89,7 @@
   function setStatus(state, text) {
     const status = $("status");
     status.dataset.state = state;
-    status.textContent = text;
+    if (status.textContent !== text) status.textContent = text; // announce changes only
   }
 
   /** Count the characters as the service does (code points, not UTF-16 units). */
@@ -132,7 +132,13 @@
       showError(`“${file.name}” is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; load a smaller text.`);
       return;
     }
-    const text = await file.text();
+    let text;
+    try {
+      text = await file.text();
+    } catch {
+      showError(`“${file.name}” could not be read.`);
+      return;
+    }
     if (text.includes("\u0000")) {
       showError(`“${file.name}” does not look like plain text; load a .txt file.`);
       return;

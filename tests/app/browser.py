@@ -98,6 +98,12 @@ def prefer_color_scheme(driver: WebDriver, scheme: str) -> None:
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": features})
 
 
+def set_viewport(driver: WebDriver, width: int, height: int = 900) -> None:
+    """Exactly `width` CSS pixels wide, as a phone when narrow (headless windows are wider)."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
 def paste(driver: WebDriver, text: str) -> None:
     """Put `text` into the text area as a paste would (one input event)."""
     driver.execute_script(
@@ -138,11 +144,8 @@ def shown_sentences(driver: WebDriver) -> list[dict[str, Any]]:
 
 
 def full_page_png(driver: WebDriver) -> bytes:
-    """A screenshot of the whole page, below the fold too."""
-    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-    size = metrics["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
-    shot = driver.execute_cdp_cmd(
-        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
-    )
+    """A screenshot of the whole page: the viewport is made as tall as the page first."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    set_viewport(driver, int(size["width"]), int(size["height"]))
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
     return base64.b64decode(shot["data"])
