@@ -76,12 +76,14 @@ def chromium(width: int = 1200, height: int = 900) -> Iterator[WebDriver]:
 
 
 @contextlib.contextmanager
-def serving(command: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
-    """A server process answering /health on 127.0.0.1:port; stopped with SIGTERM afterwards."""
+def serving(
+    command: Sequence[str], port: int, env: dict[str, str] | None = None, wait: str = "/health"
+) -> Iterator[str]:
+    """A server process on 127.0.0.1:port, once `wait` answers 200; SIGTERM afterwards."""
     base = f"http://127.0.0.1:{port}"
     process = start_server(command, env)
     try:
-        wait_http_ready(base, process, timeout=60, path="/health")
+        wait_http_ready(base, process, timeout=60, path=wait)
         yield base
     finally:
         if process.poll() is None:

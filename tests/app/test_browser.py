@@ -70,17 +70,8 @@ def strict() -> Iterator[str]:
         "BERTSUM_QUEUE_SIZE": "1",
         "BERTSUM_MAX_BATCH_DOCUMENTS": "1",
     }
-    with serving(fake_server("--port", str(port), "--delay", "2"), port, env) as base:
-        wait_until_ready(base)
+    with serving(fake_server("--port", str(port), "--delay", "2"), port, env, "/ready") as base:
         yield base
-
-
-def wait_until_ready(base: str) -> None:
-    for _ in range(200):
-        if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the server never became ready")
 
 
 def api_summary(base: str, request: dict[str, Any], key: str | None = None) -> dict[str, Any]:
