@@ -130,6 +130,9 @@ def test_paste_click_and_see_the_api_sentences_highlighted(
         driver.get(base)
         status = wait_until(driver, lambda d: re.search("loading", text_of(d, "status")))
         assert status
+        paste(driver, ARTICLE)
+        driver.find_element("id", "summarize").click()
+        wait_until(driver, lambda d: "still loading" in text_of(d, "error"))
         loaded.touch()
         wait_until(driver, lambda d: text_of(d, "status") == "Ready.")
 
