@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: setup serve test lint
+.PHONY: setup serve test lint browser-test
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,10 @@ lint: setup
 
 test: lint
 	$(VENV)/bin/pytest
+
+# The page at GET / in headless Chromium (Debian's chromium and chromium-driver packages).
+browser-test: setup
+	$(VENV)/bin/pytest -m browser tests/app/test_browser.py
 
 # Lint, build and run the container image end to end on a private Docker engine
 # (root only, installs docker.io; several minutes; not part of `make test`).

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable, Sequence
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.errors import InvalidRequestError, ServiceError, UnauthorizedError
@@ -33,6 +34,16 @@ from app.service import Job, Result, SummarizerService
 from app.settings import Settings
 
 T = TypeVar("T")
+
+# The page for people (GET /) and its CSS and JavaScript, shipped as package data.
+STATIC_DIR = Path(__file__).with_name("static")
+# Served by name from this set only, so no path can reach outside the folder.
+STATIC_FILES = frozenset(path.name for path in STATIC_DIR.iterdir() if path.is_file())
+# The page loads nothing from elsewhere and talks only to this service.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -91,7 +102,7 @@ async def summarize(
     (result,) = await _until_disconnect(request, service.summarize([job]))
     _annotate(request, response, [result])
     return SummarizeResponse(
-        **_summary_fields(result),
+        **_summary_fields(result, body.include_all_sentences),
         model=_model_ref(service),
         timings=_timings(result),
     )
@@ -123,7 +134,11 @@ async def summarize_batch(
     _annotate(request, response, results)
     return BatchResponse(
         results=[
-            BatchResult(**_summary_fields(result), id=doc.id, timings=_timings(result))
+            BatchResult(
+                **_summary_fields(result, doc.include_all_sentences),
+                id=doc.id,
+                timings=_timings(result),
+            )
             for doc, result in zip(body.documents, results, strict=True)
         ],
         model=_model_ref(service),
@@ -136,6 +151,23 @@ async def info(request: Request) -> InfoResponse:
     service: SummarizerService = request.app.state.service
     settings: Settings = request.app.state.settings
     return InfoResponse(model=service.model_info, settings=settings.public())
+
+
+@open_router.get("/", include_in_schema=False)
+async def page() -> FileResponse:
+    """The page for people: paste a text, see its summary highlighted in it (app/static/)."""
+    return FileResponse(
+        STATIC_DIR / "index.html",
+        headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"},
+    )
+
+
+@open_router.get("/static/{name}", include_in_schema=False)
+async def page_file(name: str) -> FileResponse:
+    """The page's CSS and JavaScript."""
+    if name not in STATIC_FILES:
+        raise HTTPException(404, f"no such file: {name}")
+    return FileResponse(STATIC_DIR / name, headers={"Cache-Control": "no-cache"})
 
 
 @open_router.get("/health", response_model=HealthResponse)
@@ -200,7 +232,7 @@ def _annotate(request: Request, response: Response, results: Sequence[Result]) -
     )
 
 
-def _summary_fields(result: Result) -> dict[str, Any]:
+def _summary_fields(result: Result, include_all_sentences: bool) -> dict[str, Any]:
     """The fields of `SummaryOut`, shared by the single and the batch answer."""
     summary = result.summary
     return {
@@ -210,8 +242,18 @@ def _summary_fields(result: Result) -> dict[str, Any]:
             for s in summary.sentences
         ],
         "num_document_sentences": summary.num_document_sentences,
+        "all_sentences": _all_sentences(result) if include_all_sentences else None,
         "fewer_sentences_than_requested": result.fewer_sentences_than_requested,
     }
+
+
+def _all_sentences(result: Result) -> list[SentenceOut]:
+    """Every sentence of the document with its score, for clients that show the whole text."""
+    scores = result.summary.scores
+    return [
+        SentenceOut(index=s.index, text=s.text, start=s.start, end=s.end, score=scores[s.index])
+        for s in result.document_sentences
+    ]
 
 
 def _timings(result: Result) -> Timings:

@@ -50,6 +50,10 @@ class SummarizeRequest(BudgetFields):
     """One document to summarize."""
 
     text: str = Field(min_length=1, description="the document, plain text")
+    include_all_sentences: bool = Field(
+        default=False,
+        description="also return every sentence of the document, with offsets and score",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -73,7 +77,7 @@ class BatchRequest(BaseModel):
 
 
 class SentenceOut(BaseModel):
-    """A chosen sentence; `text[start:end]` of the request is the sentence."""
+    """A sentence of the document; `text[start:end]` of the request is the sentence."""
 
     index: int = Field(description="position of the sentence in the document, from 0")
     text: str
@@ -104,6 +108,10 @@ class SummaryOut(BaseModel):
     summary: str = Field(description="the chosen sentences joined with a space")
     sentences: list[SentenceOut] = Field(description="the chosen sentences, in document order")
     num_document_sentences: int
+    all_sentences: list[SentenceOut] | None = Field(
+        default=None,
+        description="every sentence in document order, when include_all_sentences was set",
+    )
     fewer_sentences_than_requested: bool = Field(
         description="the document has fewer sentences than asked for, so all are returned"
     )

@@ -29,7 +29,7 @@ from app.errors import (
 from app.metrics import Metrics
 from app.predictor import Predictor, PredictorFactory
 from app.settings import Settings
-from model.types import DEFAULT_NUM_SENTENCES, Budget, PreparedDocument, Summary
+from model.types import DEFAULT_NUM_SENTENCES, Budget, PreparedDocument, Sentence, Summary
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class Result:
     queued_s: float
     inference_s: float
     total_s: float
+    document_sentences: Sequence[Sentence] = ()
 
 
 class SummarizerService:
@@ -149,7 +150,15 @@ class SummarizerService:
             summary, fewer = _select(predictor, job, document, batched.value)
             total_s = time.perf_counter() - started
             results.append(
-                Result(summary, fewer, prepare_s, batched.queued_s, batched.run_s, total_s)
+                Result(
+                    summary,
+                    fewer,
+                    prepare_s,
+                    batched.queued_s,
+                    batched.run_s,
+                    total_s,
+                    document.sentences,
+                )
             )
         self._metrics.observe_documents(
             len(results), sum(r.summary.num_document_sentences for r in results)

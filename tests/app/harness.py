@@ -79,14 +79,16 @@ def start_server(
     )
 
 
-def wait_http_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Poll /ready until 200; fail early with the server's output if it dies or fails to load."""
+def wait_http_ready(
+    base_url: str, process: subprocess.Popen[bytes], timeout: float, path: str = "/ready"
+) -> None:
+    """Poll `path` until 200; fail early with the server's output if it dies or fails to load."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}: {output(process)}")
         with contextlib.suppress(httpx.TransportError):
-            response = httpx.get(f"{base_url}/ready", timeout=2)
+            response = httpx.get(f"{base_url}{path}", timeout=2)
             if response.status_code == 200:
                 return
             if "failed to load" in response.text:
