@@ -73,6 +73,11 @@ def validate(score: ScoreFunction, items: Sequence[DevItem]) -> dict[str, float]
     return scores
 
 
+def smoothed(targets: torch.Tensor, smoothing: float) -> torch.Tensor:
+    """0/1 targets pulled toward 1/2 by ``smoothing`` (0: unchanged)."""
+    return targets * (1.0 - smoothing) + smoothing / 2 if smoothing else targets
+
+
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
     """Linear warmup to 1, then linear decay to 0."""
     if step < warmup:
@@ -213,6 +218,7 @@ def train(config: TrainConfig) -> Path:
         loss_sum = 0.0
         for indices in batches:
             logits, targets, mask = forward(indices)
+            targets = smoothed(targets, config.label_smoothing)
             loss = masked_bce(logits, targets, mask) / len(batches)
             loss.backward()
             loss_sum += float(loss.detach())

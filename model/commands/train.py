@@ -36,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="per dev file: summary length when validating, N sentences or 'reference'",
     )
     data.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=defaults.label_smoothing,
+        help="pull the oracle's 0/1 targets toward 1/2 by this much (e.g. 0.1)",
+    )
+    data.add_argument(
         "--text-form",
         choices=["served", "as-given"],
         default=defaults.text_form,
@@ -209,6 +215,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         oracle_max_sentences=args.oracle_max,
         oracle_ratio=args.oracle_ratio,
+        label_smoothing=args.label_smoothing,
         max_train_windows=args.max_train_windows,
         limit=args.limit,
         dev_limit=args.dev_limit,

@@ -157,3 +157,11 @@ def test_frozen_encoder_heads_train_from_cached_vectors(
     loaded = load_summarizer(out / "best", device="cpu")
     article = toy_rows(1)[0]["article"]
     assert loaded.summarize(article).num_document_sentences == len(loaded.summarize(article).scores)
+
+
+def test_label_smoothing_pulls_targets_toward_one_half() -> None:
+    from model.training import smoothed
+
+    targets = torch.tensor([[1.0, 0.0]])
+    assert torch.equal(smoothed(targets, 0.0), targets)
+    assert torch.allclose(smoothed(targets, 0.1), torch.tensor([[0.95, 0.05]]))
