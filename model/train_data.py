@@ -19,7 +19,7 @@ from tqdm import tqdm
 from model.data import Example, read_jsonl
 from model.encoder import encoder_fingerprint, file_sha256
 from model.encoding import EncodedDocument, encode_document
-from model.inference import autocast, model_sentences
+from model.inference import autocast, split_for_encoder
 from model.network import ExtractiveScorer, collate, select_pooling
 from model.oracle import oracle_labels
 from model.sentences import PUNKT_PARAMS_PATH, split_sentences
@@ -99,10 +99,9 @@ def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
         examples = list(read_jsonl(path))[: config.limit]
         labels = cached_oracle_labels(path, examples, config)
         for example, chosen in zip(examples, labels, strict=True):
-            sentences = split_sentences(example.article)
+            sentences, texts = split_for_encoder(example.article)
             if not sentences:
                 continue
-            texts = model_sentences(sentences, example.article)
             encoded = truncated(
                 encode_document(tokenizer, texts, config.model.encoding), config.max_train_windows
             )
@@ -115,10 +114,9 @@ def load_dev_items(path: str, tokenizer: Any, config: TrainConfig) -> list[DevIt
     """Read and encode dev documents (all windows: validation scores every sentence)."""
     items = []
     for example in list(read_jsonl(path))[: config.dev_limit]:
-        sentences = split_sentences(example.article)
+        sentences, texts = split_for_encoder(example.article)
         if not sentences:
             continue
-        texts = model_sentences(sentences, example.article)
         encoded = encode_document(tokenizer, texts, config.model.encoding)
         items.append(DevItem(encoded, [s.text for s in sentences], example.summary_sentences))
     return items

@@ -276,11 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     articles = load_articles(args.data, args.docs)
     summarizer = load_summarizer(args.checkpoint, device=args.device)
-    info = summarizer.info
+    card = summarizer.card
     tokens = statistics.mean(summarizer.prepare(t).num_tokens for t in articles)
     print(
-        f"model {info.get('id')} {info.get('version')} on {info.get('device')} "
-        f"({info.get('dtype')}); {len(articles)} articles from {args.data.name}, "
+        f"model {card.id} {card.version} on {card.device} "
+        f"({card.dtype}); {len(articles)} articles from {args.data.name}, "
         f"{tokens:.0f} tokens on average; torch threads {_torch_threads()}"
     )
     env = {

@@ -38,7 +38,7 @@ from schemathesis.generation import GenerationMode
 from app.main import create_app
 from app.predictor import Predictor, load_predictor
 from app.settings import Settings, load_settings
-from model.types import Budget, PreparedDocument, ScoredSentence, Sentence, Summary
+from model.types import ModelCard, PreparedDocument, Sentence
 
 CHECKS = [
     not_a_server_error,
@@ -50,11 +50,13 @@ CHECKS = [
 
 
 class TinyPredictor:
-    """A weightless predictor for fuzzing the HTTP layer: regex sentences, longer scores higher."""
+    """A weightless predictor for fuzzing the HTTP layer: regex sentences, longer scores higher;
+    the service chooses sentences with the product's rule."""
 
     @property
-    def info(self) -> dict[str, Any]:
-        return {"id": "tiny-fuzz", "version": "0", "base_encoder": "none"}
+    def card(self) -> ModelCard:
+        """A card naming the stand-in."""
+        return ModelCard(id="tiny-fuzz", version="0", base_encoder="none")
 
     _sentence = re.compile(r"[^.!?]*\w[^.!?]*[.!?]*")
 
@@ -69,21 +71,6 @@ class TinyPredictor:
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         return [[min(1.0, len(s.text) / 200) for s in d.sentences] for d in documents]
-
-    def select(
-        self,
-        document: PreparedDocument,
-        scores: Sequence[float],
-        budget: Budget,
-        trigram_blocking: bool = True,
-    ) -> Summary:
-        count = budget.max_sentences(len(scores))
-        best = sorted(sorted(range(len(scores)), key=lambda i: -scores[i])[:count])
-        chosen = [
-            ScoredSentence(s.index, s.text, s.start, s.end, scores[s.index])
-            for s in (document.sentences[i] for i in best)
-        ]
-        return Summary(chosen, list(scores), len(scores))
 
     def warmup(self) -> None:
         self.prepare("Warm up.")

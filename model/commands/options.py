@@ -10,7 +10,8 @@ from model.inference import DTYPES
 
 
 def add_model_options(parser: argparse.ArgumentParser | Any) -> None:
-    """--checkpoint, --no-trigram-blocking, --device and --dtype on a parser or argument group."""
+    """--checkpoint, --no-trigram-blocking, --device, --dtype and --batch-size on a parser or
+    argument group."""
     parser.add_argument(
         "--checkpoint", type=Path, help="checkpoint directory (default: the shipped checkpoint)"
     )
@@ -30,3 +31,4 @@ def add_model_options(parser: argparse.ArgumentParser | Any) -> None:
         default="auto",
         help="inference precision (auto: fp32 on the CPU, bf16/fp16 on a GPU)",
     )
+    parser.add_argument("--batch-size", type=int, default=8, help="documents per forward pass")

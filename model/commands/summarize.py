@@ -37,7 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--num-sentences", "-k", type=int, help="sentences to pick (default 3)")
     budget.add_argument("--ratio", type=float, help="share of the document's sentences to pick")
     budget.add_argument("--max-words", type=int, help="word budget of the summary")
-    parser.add_argument("--batch-size", type=int, default=8, help="documents per forward pass")
     add_model_options(parser)
 
 
@@ -65,6 +64,7 @@ def summary_record(summary: Summary) -> dict[str, Any]:
         "summary": summary.text,
         "sentences": [asdict(s) for s in summary.sentences],
         "num_document_sentences": summary.num_document_sentences,
+        "fewer_sentences_than_requested": summary.fewer_sentences_than_requested,
     }
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
-from model.types import Budget, PreparedDocument, Summary
+from model.types import PreparedDocument
 from tests.app.fakes import FakePredictor
 from tests.app.harness import ARTICLE, running_app, wait_ready
 
@@ -117,21 +117,17 @@ async def test_a_failing_batch_fails_only_its_requests() -> None:
     assert ready.status_code == 200 and again.status_code == 200
 
 
-class BrokenSelect(FakePredictor):
+class BrokenPrepare(FakePredictor):
     """A bug outside the forward pass, with an internal path in its message."""
 
-    def select(
-        self,
-        document: PreparedDocument,
-        scores: Any,
-        budget: Budget,
-        trigram_blocking: bool = True,
-    ) -> Summary:
-        raise KeyError("/srv/secret/app/module.py")
+    def prepare(self, text: str) -> PreparedDocument:
+        if text == ARTICLE:  # the warm-up text still works, so the service becomes ready
+            raise KeyError("/srv/secret/app/module.py")
+        return super().prepare(text)
 
 
 async def test_an_unexpected_error_is_a_plain_500_without_internals() -> None:
-    async with running_app(BrokenSelect()) as (_, client):
+    async with running_app(BrokenPrepare()) as (_, client):
         response = await client.post("/summarize", json={"text": ARTICLE})
     assert response.status_code == 500
     assert response.json() == {

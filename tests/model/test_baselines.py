@@ -16,16 +16,7 @@ from model.baselines import (
     textrank_similarity,
 )
 from model.data import Example
-from model.types import Sentence
-
-
-def as_sentences(texts: list[str]) -> list[Sentence]:
-    sentences, start = [], 0
-    for index, text in enumerate(texts):
-        sentences.append(Sentence(index, text, start, start + len(text)))
-        start += len(text) + 1
-    return sentences
-
+from tests.helpers import as_sentences
 
 ARTICLE = as_sentences(
     [

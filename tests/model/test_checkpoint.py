@@ -14,7 +14,7 @@ from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from model.encoder import ModelConfig, build_scorer, load_tokenizer
 from model.encoding import encode_document
 from model.inference import score_encoded
-from tests.model.conftest import write_tiny_encoder
+from tests.tiny_model import write_tiny_encoder
 
 SENTENCES = ["the market rose.", "the team won the game.", "a film of news."]
 

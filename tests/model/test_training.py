@@ -18,7 +18,7 @@ from model.encoder import ModelConfig
 from model.inference import load_summarizer
 from model.train_config import TrainConfig
 from model.training import train
-from tests.model.conftest import toy_rows, write_tiny_encoder
+from tests.tiny_model import toy_rows, write_tiny_encoder
 
 BERTSUM = [sys.executable, "-c", "from app.cli import main; main()"]
 
