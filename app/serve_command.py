@@ -15,8 +15,6 @@ from app.main import create_app
 from app.predictor import PredictorFactory, load_predictor
 from app.settings import Settings, SettingsError, load_settings
 
-HELP = "run the HTTP summarization service (settings from BERTSUM_* variables; flags win)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags that override the environment."""

@@ -24,6 +24,7 @@ from model.encoder import (
     load_tokenizer,
     trainable_state,
 )
+from model.errors import InputError
 from model.network import ExtractiveScorer
 
 FORMAT_VERSION = 1
@@ -37,7 +38,7 @@ TOKENIZER_DIR = "tokenizer"
 DEFAULT_CHECKPOINT = Path(str(resources.files("model") / "resources" / "checkpoint"))
 
 
-class CheckpointError(Exception):
+class CheckpointError(InputError):
     """A checkpoint that cannot be used, with the reason."""
 
 

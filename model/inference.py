@@ -6,22 +6,23 @@ import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import torch
 from transformers import PreTrainedTokenizerBase
 
 from model.checkpoint import LoadedCheckpoint, load_checkpoint
 from model.encoding import EncodedDocument, EncodingConfig, encode_document
+from model.errors import NoSentencesError
 from model.network import ExtractiveScorer, collate
 from model.ptb import detokenize
 from model.selection import summarize_scores
 from model.sentences import looks_ptb_tokenized, split_sentences
-from model.types import Budget, ModelCard, PreparedDocument, Sentence, Summary
+from model.types import Budget, DtypeName, ModelCard, PreparedDocument, Sentence, Summary
 
 logger = logging.getLogger(__name__)
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPES: dict[str, torch.dtype] = {name: getattr(torch, name) for name in get_args(DtypeName)}
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -102,7 +103,7 @@ class Summarizer:
         return self._card
 
     def prepare(self, text: str) -> PreparedDocument:
-        """Split and tokenize; raises ``ValueError`` when the text has no sentences."""
+        """Split and tokenize; raises `NoSentencesError` when the text has no sentences."""
         sentences, texts = split_for_encoder(text)
         return self._encode(text, sentences, texts)
 
@@ -113,7 +114,7 @@ class Summarizer:
     def _encode(self, text: str, sentences: list[Sentence], texts: list[str]) -> PreparedDocument:
         """The document with the encoder's windows over ``texts``, one per sentence."""
         if not sentences:
-            raise ValueError("the text contains no sentences")
+            raise NoSentencesError("the text contains no sentences")
         encoded = encode_document(self.tokenizer, texts, self.encoding)
         return PreparedDocument(text, sentences, encoded.num_tokens, encoded)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from model.encoding import EncodedDocument
 
 DEFAULT_NUM_SENTENCES = 3
+# Inference precisions by torch's names; "auto" (the default) picks one for the device.
+DtypeName = Literal["float32", "bfloat16", "float16"]
 
 
 @dataclass(frozen=True, slots=True)

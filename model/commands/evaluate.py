@@ -12,31 +12,14 @@ from pathlib import Path
 from typing import Any, get_args
 
 from model.baselines import SYSTEMS, System
-from model.commands.options import add_model_options
-from model.data import DataError, Example, detokenize_example, read_jsonl
+from model.commands.options import add_model_options, positive_int, ratio
+from model.data import Example, detokenize_example, read_jsonl
+from model.errors import InputError
 from model.evaluation import BOOTSTRAP_SAMPLES, Scores, format_table, report, rouge_f1
 from model.sentences import SplitMode, split_sentences
 from model.types import Budget, Sentence
 
-HELP = "Score extractive systems with ROUGE-1/2/Lsum (rouge-score, stemmed) and 95% intervals."
-
 logger = logging.getLogger(__name__)
-
-
-def positive_int(value: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return number
-
-
-def ratio(value: str) -> float:
-    """An argparse type: a share in (0, 1]."""
-    number = float(value)
-    if not 0.0 < number <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
-    return number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -206,15 +189,13 @@ def build_reports(args: argparse.Namespace, scores: dict[str, Scores]) -> list[d
 
 
 def run(args: argparse.Namespace) -> int:
-    """Split every document once, score each system (and the baseline), print and save."""
-    try:
-        examples = list(islice(read_jsonl(args.data), args.limit))
-    except (DataError, OSError) as error:
-        logger.error("cannot read %s: %s", args.data, error)
-        return 1
+    """Split every document once, score each system (and the baseline), print and save.
+
+    A file that cannot be read raises `DataError` or `OSError`, which the command line reports.
+    """
+    examples = list(islice(read_jsonl(args.data), args.limit))
     if not examples:
-        logger.error("no documents in %s", args.data)
-        return 1
+        raise InputError(f"no documents in {args.data}")
     logging.getLogger("absl").setLevel(logging.WARNING)  # rouge-score logs each scorer it builds
     documents = [prepare(example, args) for example in examples]
     reports = build_reports(args, score_all(args, documents))

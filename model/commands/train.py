@@ -12,8 +12,6 @@ from model.network import HeadConfig
 from model.train_config import TrainConfig
 from model.training import train
 
-HELP = "fine-tune a BertSum scorer and write a checkpoint (resumes if OUT has a saved state)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `bertsum train`."""

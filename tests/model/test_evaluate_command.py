@@ -117,12 +117,14 @@ def test_out_of_range_numbers_are_refused(data: Path, option: list[str]) -> None
 
 
 def test_a_malformed_file_fails_with_file_and_line(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(ROWS[0]) + "\n{oops\n", encoding="utf-8")
-    assert evaluate_cli("--data", str(bad), "--system", "lead") == 1
-    assert "bad.jsonl, line 2" in caplog.text
+    assert evaluate_cli("--data", str(bad), "--system", "lead") == 2  # a known error: one line
+    error = capsys.readouterr().err
+    assert "bad.jsonl, line 2" in error
+    assert error.count("\n") == 1 and "Traceback" not in error
 
 
 def test_the_model_system_scores_every_document_in_batches(
