@@ -96,6 +96,7 @@ def load_encoder(name: str) -> PreTrainedModel:
     """The pretrained encoder without its pooler (BertSum reads the token states)."""
     # Leaving the pooler out makes transformers report its weights as unexpected: expected here.
     previous = transformers_logging.get_verbosity()
+    bar_was_on = transformers_logging.is_progress_bar_enabled()
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     try:
@@ -104,7 +105,8 @@ def load_encoder(name: str) -> PreTrainedModel:
         return AutoModel.from_pretrained(resolve_encoder(name))
     finally:
         transformers_logging.set_verbosity(previous)
-        transformers_logging.enable_progress_bar()
+        if bar_was_on:  # leave the caller's choice as it was
+            transformers_logging.enable_progress_bar()
 
 
 def _encoder_layers(encoder: nn.Module) -> nn.ModuleList:

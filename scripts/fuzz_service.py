@@ -13,14 +13,11 @@ import argparse
 import collections
 import contextlib
 import re
-import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import httpx
 import hypothesis
 import schemathesis
 import uvicorn
@@ -38,6 +35,7 @@ from schemathesis.generation import GenerationMode
 from app.main import create_app
 from app.predictor import Predictor, load_predictor
 from app.settings import Settings, load_settings
+from app.testing import NotReadyError, free_port, wait_until_ready
 from model.types import ModelCard, PreparedDocument, Sentence
 
 CHECKS = [
@@ -76,12 +74,6 @@ class TinyPredictor:
         self.prepare("Warm up.")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve_in_thread(settings: Settings, predictor: Predictor | None) -> Iterator[str]:
     """Run the app on uvicorn in a background thread until the generator is closed."""
@@ -93,16 +85,10 @@ def serve_in_thread(settings: Settings, predictor: Predictor | None) -> Iterator
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://{settings.host}:{settings.port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    else:
-        raise SystemExit("the service did not become ready")
+    try:
+        wait_until_ready(url, timeout_s=600)
+    except NotReadyError as error:
+        raise SystemExit(f"the service did not become ready: {error}") from None
     try:
         yield url
     finally:

@@ -101,12 +101,14 @@ async def test_a_request_past_its_timeout_gets_504_and_the_service_stays_ready()
 async def test_a_failing_batch_fails_only_its_requests() -> None:
     gate = threading.Event()
     fake = FakePredictor(gate=gate)
-    async with running_app(fake, max_batch_documents=1) as (_, client):
+    async with running_app(fake, max_batch_documents=1) as (app, client):
         first = post(client)
         await until(lambda: fake.started_batches == 1)
         bad = post(client, "This text will EXPLODE in the model. It has two sentences.")
         good = post(client)
-        await until(lambda: len(fake.batches) == 0 and fake.started_batches == 1)
+        # Both wait behind the gated first batch, so each gets a batch of its own.
+        await until(lambda: app.state.service.queue_size == 2)
+        assert len(fake.batches) == 0 and fake.started_batches == 1
         gate.set()
         responses = await asyncio.gather(first, bad, good)
         ready = await client.get("/ready")

@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from app.testing import free_port
 from tests.app.harness import (
     ARTICLE,
     REPO,
-    free_port,
     output,
     python_command,
     start_server,
