@@ -1,6 +1,5 @@
 # One command to set up and run the service, one to set up and run the tests.
 VENV ?= .venv
-PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
 .PHONY: setup serve test lint browser-test

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,6 +15,7 @@ from prometheus_client import (
 )
 
 from app.batcher import BatchReport
+from model.types import ModelCard
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -77,10 +77,16 @@ class Metrics:
         """Read the queue size at scrape time, so the gauge is never stale."""
         self.queue_size.set_function(lambda: float(size()))
 
-    def set_model(self, info: dict[str, Any]) -> None:
-        """Publish the scalar fields of the model card as labels."""
-        keys = ("id", "version", "base_encoder", "device", "dtype")
-        self.model.info({key: str(info[key]) for key in keys if key in info})
+    def set_model(self, card: ModelCard) -> None:
+        """Publish the identifying fields of the model card (those it has) as labels."""
+        labels = {
+            "id": card.id,
+            "version": card.version,
+            "base_encoder": card.base_encoder,
+            "device": card.device,
+            "dtype": card.dtype,
+        }
+        self.model.info({name: value for name, value in labels.items() if value is not None})
 
     def observe_batch(self, report: BatchReport) -> None:
         """Record one batch (the batcher calls this from the event loop)."""

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol
 
-from model.types import Budget, PreparedDocument, Summary
+from model.types import ModelCard, PreparedDocument
 
 if TYPE_CHECKING:
     from app.settings import Settings
 
 
-@runtime_checkable
 class Predictor(Protocol):
-    """The model side of the service; `model.inference.Summarizer` satisfies it structurally."""
+    """The model side of the service; `model.inference.Summarizer` satisfies it structurally.
+
+    Choosing sentences from the scores is not the model's business: the service applies
+    `model.selection.summarize_scores`, the rule every other caller uses too.
+    """
 
     @property
-    def info(self) -> dict[str, Any]:
-        """Model card data (id, version, base_encoder, device, training_data, dev_scores ...)."""
+    def card(self) -> ModelCard:
+        """What the model is (id, version, base encoder, device, training data, dev scores)."""
         ...
 
     def prepare(self, text: str) -> PreparedDocument:
@@ -26,16 +29,6 @@ class Predictor(Protocol):
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         """One padded forward pass over all documents; one score per sentence of each."""
-        ...
-
-    def select(
-        self,
-        document: PreparedDocument,
-        scores: Sequence[float],
-        budget: Budget,
-        trigram_blocking: bool = True,
-    ) -> Summary:
-        """Choose sentences under the budget, in document order."""
         ...
 
     def warmup(self) -> None:

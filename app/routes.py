@@ -150,7 +150,7 @@ async def info(request: Request) -> InfoResponse:
     """The model card (base encoder, checkpoint, training data, dev scores) and the settings."""
     service: SummarizerService = request.app.state.service
     settings: Settings = request.app.state.settings
-    return InfoResponse(model=service.model_info, settings=settings.public())
+    return InfoResponse(model=service.model_card.public(), settings=settings.public())
 
 
 @open_router.get("/", include_in_schema=False)
@@ -243,7 +243,7 @@ def _summary_fields(result: Result, include_all_sentences: bool) -> dict[str, An
         ],
         "num_document_sentences": summary.num_document_sentences,
         "all_sentences": _all_sentences(result) if include_all_sentences else None,
-        "fewer_sentences_than_requested": result.fewer_sentences_than_requested,
+        "fewer_sentences_than_requested": summary.fewer_sentences_than_requested,
     }
 
 
@@ -266,5 +266,5 @@ def _timings(result: Result) -> Timings:
 
 
 def _model_ref(service: SummarizerService) -> ModelRef:
-    info = service.model_info
-    return ModelRef(id=str(info.get("id", "unknown")), version=str(info.get("version", "unknown")))
+    card = service.model_card
+    return ModelRef(id=card.id, version=card.version)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
+import threading
 from collections.abc import Generator
 from typing import Any
 
@@ -15,7 +17,7 @@ from app.main import create_app
 from app.predictor import PredictorFactory, load_predictor
 from app.settings import Settings, SettingsError, load_settings
 
-HELP = "run the HTTP summarization service (settings from BERTSUM_* variables; flags win)"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,15 +29,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Validate the settings, then serve; 0 after a graceful shutdown, 2 for bad settings."""
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The settings of the environment, with the flags given on the command line winning."""
     overrides: dict[str, Any] = {
         name: value
         for name in ("host", "port", "checkpoint")
         if (value := getattr(args, name, None)) is not None
     }
+    return load_settings(**overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate the settings, then serve; 0 after a graceful shutdown, 2 for bad settings."""
     try:
-        settings = load_settings(**overrides)
+        settings = settings_from_args(args)
     except SettingsError as error:
         print(f"bertsum serve: {error}", file=sys.stderr)
         return 2
@@ -64,8 +71,17 @@ class _Server(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
-        with super().capture_signals():
+        """Shut down on SIGINT/SIGTERM as uvicorn does, without re-raising the signal after.
+
+        uvicorn re-raises it once shut down, which ends the process with 143; here every
+        accepted request was answered, so that is a clean exit.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach only the main thread
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
             yield
-            # uvicorn re-raises the signal once shut down, which ends the process with 143;
-            # here every accepted request was answered, so that is a clean exit.
-            self._captured_signals.clear()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -8,7 +8,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import anyio.to_thread
 
@@ -29,7 +28,8 @@ from app.errors import (
 from app.metrics import Metrics
 from app.predictor import Predictor, PredictorFactory
 from app.settings import Settings
-from model.types import DEFAULT_NUM_SENTENCES, Budget, PreparedDocument, Sentence, Summary
+from model.selection import summarize_scores
+from model.types import Budget, ModelCard, PreparedDocument, Sentence, Summary
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,6 @@ class Result:
     """One document's summary and where its time went."""
 
     summary: Summary
-    fewer_sentences_than_requested: bool
     prepare_s: float
     queued_s: float
     inference_s: float
@@ -86,14 +85,11 @@ class SummarizerService:
         return self._batcher.queue_size if self._batcher is not None else 0
 
     @property
-    def model_info(self) -> dict[str, Any]:
-        """The model card as clients may see it; `NotReadyError` until loaded."""
+    def model_card(self) -> ModelCard:
+        """The loaded model's card; `NotReadyError` until loaded."""
         if self._predictor is None:  # loaded is enough: requests finishing while stopping need it
             raise NotReadyError(_NOT_READY_MESSAGES.get(self.state, "the service is not ready"))
-        info = dict(self._predictor.info)
-        # Where the checkpoint lies on this machine is nobody else's business.
-        info.pop("path", None)
-        return info
+        return self._predictor.card
 
     async def start(self) -> None:
         """Load and warm up the model off the event loop, then start batching."""
@@ -118,10 +114,10 @@ class SummarizerService:
         )
         self._batcher.start()
         self._metrics.watch_queue(lambda: self.queue_size)
-        self._metrics.set_model(predictor.info)
+        self._metrics.set_model(predictor.card)
         self.state = State.READY
         self._metrics.ready.set(1)
-        logger.info("ready: model %s", predictor.info.get("id", "unknown"))
+        logger.info("ready: model %s", predictor.card.id)
 
     async def stop(self) -> None:
         """Refuse new work and finish what the batcher holds."""
@@ -147,12 +143,13 @@ class SummarizerService:
         results = []
         for job, (document, prepare_s), batched in zip(jobs, prepared, scored, strict=True):
             # Selection is a few list passes per document: cheaper inline than a thread hop.
-            summary, fewer = _select(predictor, job, document, batched.value)
+            summary = summarize_scores(
+                document.sentences, batched.value, job.budget, job.trigram_blocking
+            )
             total_s = time.perf_counter() - started
             results.append(
                 Result(
                     summary,
-                    fewer,
                     prepare_s,
                     batched.queued_s,
                     batched.run_s,
@@ -223,16 +220,3 @@ _NOT_READY_MESSAGES = {
     State.FAILED: "the model failed to load; see the server log",
     State.STOPPING: "the service is shutting down",
 }
-
-
-def _select(
-    predictor: Predictor, job: Job, document: PreparedDocument, scores: Sequence[float]
-) -> tuple[Summary, bool]:
-    """Pick sentences; a document shorter than a sentence-count budget is returned whole."""
-    count = len(document.sentences)
-    counting = job.budget.ratio is None and job.budget.max_words is None
-    wanted = job.budget.num_sentences or DEFAULT_NUM_SENTENCES
-    fewer = counting and count < wanted
-    # Trigram blocking could drop sentences, but the caller asked for more than there are.
-    blocking = job.trigram_blocking and not fewer
-    return predictor.select(document, scores, job.budget, blocking), fewer

@@ -24,6 +24,7 @@ from model.encoder import (
     load_tokenizer,
     trainable_state,
 )
+from model.errors import InputError
 from model.network import ExtractiveScorer
 
 FORMAT_VERSION = 1
@@ -37,7 +38,7 @@ TOKENIZER_DIR = "tokenizer"
 DEFAULT_CHECKPOINT = Path(str(resources.files("model") / "resources" / "checkpoint"))
 
 
-class CheckpointError(Exception):
+class CheckpointError(InputError):
     """A checkpoint that cannot be used, with the reason."""
 
 
@@ -73,7 +74,7 @@ def save_checkpoint(
     """Write a checkpoint to a temporary sibling, then rename it into place."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    staging = _staging_sibling(directory)
     try:
         (staging / CONFIG_FILE).write_text(
             json.dumps(
@@ -95,27 +96,51 @@ def save_checkpoint(
             "base_encoder_sha256": encoder_fingerprint(config.base_encoder),
             "files_sha256": _hash_files(staging),
         }
-        (staging / META_FILE).write_text(json.dumps(full_meta, indent=2, sort_keys=True) + "\n")
-        for path in [staging, *staging.rglob("*")]:  # mkdtemp makes 0700; readers may be others
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        old = directory.with_name(f".{directory.name}.old")
-        if directory.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(directory, old)
-        os.replace(staging, directory)
-        shutil.rmtree(old, ignore_errors=True)
+        _write_meta(staging, full_meta)
+        _swap_into_place(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
 def replace_card(directory: Path, card: str) -> None:
-    """Rewrite a checkpoint's model card and the card's recorded hash (e.g. to add results)."""
+    """Rewrite a checkpoint's model card and the card's recorded hash (e.g. to add results).
+
+    Like `save_checkpoint`, the new checkpoint is made beside the old one and renamed into place.
+    """
     directory = Path(directory)
-    (directory / CARD_FILE).write_text(card)
-    meta = read_meta(directory)
-    meta["files_sha256"][CARD_FILE] = file_sha256(directory / CARD_FILE)
+    staging = _staging_sibling(directory)
+    try:
+        shutil.copytree(directory, staging, dirs_exist_ok=True)
+        (staging / CARD_FILE).write_text(card)
+        meta = read_meta(staging)
+        meta["files_sha256"][CARD_FILE] = file_sha256(staging / CARD_FILE)
+        _write_meta(staging, meta)
+        _swap_into_place(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _staging_sibling(directory: Path) -> Path:
+    """A new empty directory beside ``directory``, to build its replacement in."""
+    return Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+
+
+def _write_meta(directory: Path, meta: dict[str, Any]) -> None:
     (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def _swap_into_place(staging: Path, directory: Path) -> None:
+    """Rename a complete ``staging`` directory to ``directory``, replacing what was there."""
+    for path in [staging, *staging.rglob("*")]:  # mkdtemp makes 0700; readers may be others
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    old = directory.with_name(f".{directory.name}.old")
+    if directory.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(directory, old)
+    os.replace(staging, directory)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_meta(directory: Path) -> dict[str, Any]:

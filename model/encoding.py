@@ -12,9 +12,12 @@ from transformers import PreTrainedTokenizerBase
 class EncodingConfig:
     """How documents become encoder inputs."""
 
-    max_sentence_tokens: int = 80  # word pieces kept per sentence, before [CLS] and [SEP]
-    window_tokens: int = 512  # the encoder's input length
-    overlap_tokens: int = 128  # context carried from one window into the next
+    max_sentence_tokens: int = 80
+    """Word pieces kept per sentence, before [CLS] and [SEP]."""
+    window_tokens: int = 512
+    """The encoder's input length."""
+    overlap_tokens: int = 128
+    """Context carried from one window into the next."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Inference: split, encode, score many documents in one padded forward pass, select sentences."""
+"""Inference: split, encode, score many documents in one padded forward pass, summarize."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import torch
 from transformers import PreTrainedTokenizerBase
@@ -14,15 +14,16 @@ from transformers import PreTrainedTokenizerBase
 from model.centrality import with_centrality
 from model.checkpoint import LoadedCheckpoint, load_checkpoint
 from model.encoding import EncodedDocument, EncodingConfig, encode_document
+from model.errors import NoSentencesError
 from model.network import ExtractiveScorer, collate
 from model.ptb import detokenize
-from model.selection import select_sentences
+from model.selection import summarize_scores
 from model.sentences import looks_ptb_tokenized, split_sentences
-from model.types import Budget, PreparedDocument, ScoredSentence, Sentence, Summary
+from model.types import Budget, DtypeName, ModelCard, PreparedDocument, Sentence, Summary
 
 logger = logging.getLogger(__name__)
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPES: dict[str, torch.dtype] = {name: getattr(torch, name) for name in get_args(DtypeName)}
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -48,11 +49,18 @@ def autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractCon
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def model_sentences(sentences: Sequence[Sentence], text: str) -> list[str]:
+def model_sentences(sentences: Sequence[Sentence], ptb: bool) -> list[str]:
     """The sentence texts the encoder reads: PTB-tokenized input is turned back into prose."""
-    if looks_ptb_tokenized(text):
+    if ptb:
         return [detokenize(s.text) for s in sentences]
     return [s.text for s in sentences]
+
+
+def split_for_encoder(text: str) -> tuple[list[Sentence], list[str]]:
+    """The sentences of ``text`` and what the encoder reads of each; PTB is detected once."""
+    ptb = looks_ptb_tokenized(text)
+    sentences = split_sentences(text, "ptb" if ptb else "punkt")
+    return sentences, model_sentences(sentences, ptb)
 
 
 @torch.inference_mode()
@@ -79,7 +87,7 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 class Summarizer:
-    """A loaded checkpoint behind the `prepare -> score -> select` steps the service batches."""
+    """A loaded checkpoint behind the `prepare -> score` steps the service batches."""
 
     def __init__(self, loaded: LoadedCheckpoint, device: str = "auto", dtype: str = "auto") -> None:
         self.device = resolve_device(device)
@@ -88,37 +96,26 @@ class Summarizer:
         self.tokenizer: PreTrainedTokenizerBase = loaded.tokenizer
         self.encoding: EncodingConfig = loaded.config.encoding
         self.pad_id = int(self.tokenizer.pad_token_id or 0)
-        meta = loaded.meta
-        self._info = {
-            "id": meta.get("id", loaded.path.name),
-            "version": meta.get("version", "unversioned"),
-            "path": str(loaded.path),
-            "base_encoder": loaded.config.base_encoder,
-            "base_encoder_sha256": meta.get("base_encoder_sha256"),
-            "finetune": loaded.config.finetune,
-            "head": loaded.config.head.kind,
-            "pooling": loaded.config.head.pooling,
-            "training_data": meta.get("training_data"),
-            "dev_scores": meta.get("dev_scores"),
-            "created": meta.get("created"),
-            "device": str(self.device),
-            "dtype": str(self.dtype).removeprefix("torch."),
-        }
+        self._card = model_card(loaded, self.device, self.dtype)
 
     @property
-    def info(self) -> dict[str, Any]:
-        """Model card data for /info and response metadata."""
-        return dict(self._info)
+    def card(self) -> ModelCard:
+        """What this model is, for /info, metrics and response metadata."""
+        return self._card
 
     def prepare(self, text: str) -> PreparedDocument:
-        """Split and tokenize; raises ``ValueError`` when the text has no sentences."""
-        return self.prepare_sentences(text, split_sentences(text))
+        """Split and tokenize; raises `NoSentencesError` when the text has no sentences."""
+        sentences, texts = split_for_encoder(text)
+        return self._encode(text, sentences, texts)
 
     def prepare_sentences(self, text: str, sentences: list[Sentence]) -> PreparedDocument:
         """Tokenize a document already split into ``sentences``."""
+        return self._encode(text, sentences, model_sentences(sentences, looks_ptb_tokenized(text)))
+
+    def _encode(self, text: str, sentences: list[Sentence], texts: list[str]) -> PreparedDocument:
+        """The document with the encoder's windows over ``texts``, one per sentence."""
         if not sentences:
-            raise ValueError("the text contains no sentences")
-        texts = model_sentences(sentences, text)
+            raise NoSentencesError("the text contains no sentences")
         encoded = encode_document(self.tokenizer, texts, self.encoding)
         if self.scorer.head_config.centrality:
             encoded = with_centrality(encoded, texts)
@@ -127,24 +124,8 @@ class Summarizer:
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         """One padded forward pass for all documents; a score per sentence of each."""
         return score_encoded(
-            self.scorer, [d.encoded for d in documents], self.pad_id, self.device, self.dtype
+            self.scorer, [encoded_of(d) for d in documents], self.pad_id, self.device, self.dtype
         )
-
-    def select(
-        self,
-        document: PreparedDocument,
-        scores: Sequence[float],
-        budget: Budget,
-        trigram_blocking: bool = True,
-    ) -> Summary:
-        """The chosen sentences under ``budget`` in document order, with every score."""
-        texts = [s.text for s in document.sentences]
-        chosen = select_sentences(texts, scores, budget, trigram_blocking)
-        sentences = [
-            ScoredSentence(s.index, s.text, s.start, s.end, float(scores[s.index]))
-            for s in (document.sentences[i] for i in chosen)
-        ]
-        return Summary(sentences, [float(x) for x in scores], len(document.sentences))
 
     def summarize(
         self, text: str, budget: Budget | None = None, trigram_blocking: bool = True
@@ -159,21 +140,60 @@ class Summarizer:
         trigram_blocking: bool = True,
         batch_size: int = 8,
     ) -> list[Summary]:
-        """Summarize many documents, ``batch_size`` per forward pass, sorted by length to cut
-        padding; results come back in input order."""
-        budget = budget or Budget()
+        """Summarize many documents under one budget, in input order (see `summarize_prepared`)."""
         prepared = [self.prepare(text) for text in texts]
-        order = sorted(range(len(prepared)), key=lambda i: prepared[i].num_tokens)
+        budgets = [budget or Budget()] * len(prepared)
+        return self.summarize_prepared(prepared, budgets, trigram_blocking, batch_size)
+
+    def summarize_prepared(
+        self,
+        documents: Sequence[PreparedDocument],
+        budgets: Sequence[Budget],
+        trigram_blocking: bool = True,
+        batch_size: int = 8,
+    ) -> list[Summary]:
+        """Summarize prepared documents, each under its budget, ``batch_size`` per forward pass
+        sorted by length to cut padding; results come back in input order."""
+        order = sorted(range(len(documents)), key=lambda i: documents[i].num_tokens)
         results: dict[int, Summary] = {}
         for group in chunks(order, batch_size):
-            docs = [prepared[i] for i in group]
+            docs = [documents[i] for i in group]
             for index, doc, scores in zip(group, docs, self.score(docs), strict=True):
-                results[index] = self.select(doc, scores, budget, trigram_blocking)
-        return [results[i] for i in range(len(prepared))]
+                results[index] = summarize_scores(
+                    doc.sentences, scores, budgets[index], trigram_blocking
+                )
+        return [results[i] for i in range(len(documents))]
 
     def warmup(self) -> None:
         """A tiny forward pass: proves the weights and the device work."""
         self.score([self.prepare("A short warm-up sentence. And a second one.")])
+
+
+def encoded_of(document: PreparedDocument) -> EncodedDocument:
+    """The encoder input of a document this library prepared."""
+    if document.encoded is None:
+        raise ValueError("the document was not prepared by a Summarizer: it has no encoding")
+    return document.encoded
+
+
+def model_card(loaded: LoadedCheckpoint, device: torch.device, dtype: torch.dtype) -> ModelCard:
+    """The card of a loaded checkpoint running on ``device`` in ``dtype``."""
+    meta = loaded.meta
+    return ModelCard(
+        id=str(meta.get("id", loaded.path.name)),
+        version=str(meta.get("version", "unversioned")),
+        base_encoder=loaded.config.base_encoder,
+        device=str(device),
+        dtype=str(dtype).removeprefix("torch."),
+        base_encoder_sha256=meta.get("base_encoder_sha256"),
+        finetune=loaded.config.finetune,
+        head=loaded.config.head.kind,
+        pooling=loaded.config.head.pooling,
+        training_data=list(meta.get("training_data") or []),
+        dev_scores=dict(meta.get("dev_scores") or {}),
+        created=meta.get("created"),
+        path=str(loaded.path),
+    )
 
 
 def load_summarizer(

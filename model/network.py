@@ -21,15 +21,25 @@ class HeadConfig:
     """Which sentence vector and which head turn encoder states into scores."""
 
     pooling: Pooling = "mean"
+    """Sentence vector: the [CLS] state, the mean of its pieces, or both."""
     kind: HeadKind = "transformer"
+    """Sentence head: a linear layer or an inter-sentence Transformer."""
     layers: int = 1
+    """Inter-sentence Transformer layers."""
     heads: int = 4
+    """Attention heads of the inter-sentence Transformer."""
     feedforward: int = 1024
+    """Feed-forward width of the inter-sentence Transformer."""
     dropout: float = 0.1
-    max_positions: int = 1024  # sentence positions beyond this share the last encoding
-    sentence_lengths: bool = False  # add a learned embedding of each sentence's piece count
-    layer_mix: bool = False  # mean vectors of every encoder layer, mixed by learned weights
-    centrality: bool = False  # add a projection of each sentence's TextRank features
+    """Dropout in the head."""
+    max_positions: int = 1024
+    """Sentence positions encoded; later sentences share the last encoding."""
+    sentence_lengths: bool = False
+    """Give the Transformer head each sentence's length in word pieces (a learned embedding)."""
+    layer_mix: bool = False
+    """Sentence vector: a learned mix of every encoder layer's mean (needs pooling mean)."""
+    centrality: bool = False
+    """The Transformer head also reads each sentence's TextRank centrality (model.centrality)."""
 
     def __post_init__(self) -> None:
         if self.sentence_lengths and self.kind != "transformer":

@@ -1,11 +1,11 @@
-"""Choosing summary sentences from scores: budget, trigram blocking, document order."""
+"""From sentence scores to a summary: budget, trigram blocking, the short-document rule."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from model.types import Budget
+from model.types import Budget, ScoredSentence, Sentence, Summary
 
 _WORD = re.compile(r"\w+")
 
@@ -52,3 +52,24 @@ def select_sentences(
         if words_left is not None:
             words_left -= word_count(sentences[index])
     return sorted(chosen)
+
+
+def summarize_scores(
+    sentences: Sequence[Sentence],
+    scores: Sequence[float],
+    budget: Budget,
+    trigram_blocking: bool = True,
+) -> Summary:
+    """The summary the scores give under ``budget``: the one rule every caller shares.
+
+    A document with fewer sentences than a sentence-count budget asks for comes back whole, and
+    says so: trigram blocking would drop sentences the caller asked for.
+    """
+    fewer = budget.asks_for_more_than(len(sentences))
+    texts = [s.text for s in sentences]
+    chosen = select_sentences(texts, scores, budget, trigram_blocking and not fewer)
+    picked = [
+        ScoredSentence(s.index, s.text, s.start, s.end, float(scores[s.index]))
+        for s in (sentences[i] for i in chosen)
+    ]
+    return Summary(picked, [float(x) for x in scores], len(sentences), fewer)

@@ -20,7 +20,7 @@ from model.centrality import with_centrality
 from model.data import Example, as_served, read_jsonl
 from model.encoder import encoder_fingerprint, file_sha256
 from model.encoding import EncodedDocument, encode_document
-from model.inference import autocast, model_sentences
+from model.inference import autocast, split_for_encoder
 from model.network import ExtractiveScorer, collate, select_pooling
 from model.oracle import oracle_labels
 from model.sentences import split_sentences
@@ -139,10 +139,9 @@ def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
         examples = read_examples(path, config.limit, config.text_form)
         labels = cached_oracle_labels(path, examples, config, file_index)
         for example, chosen in zip(examples, labels, strict=True):
-            sentences = split_sentences(example.article)
+            sentences, texts = split_for_encoder(example.article)
             if not sentences:
                 continue
-            texts = model_sentences(sentences, example.article)
             encoded = truncated(encode_for_head(tokenizer, texts, config), config.max_train_windows)
             kept = [i for i in chosen if i < encoded.num_sentences]
             items.append(TrainItem(encoded, kept, texts[: encoded.num_sentences]))
@@ -156,10 +155,9 @@ def load_dev_items(tokenizer: Any, config: TrainConfig) -> list[DevItem]:
         default = str(config.dev_budget_sentences)
         spec = config.dev_budgets[source] if config.dev_budgets else default
         for example in read_examples(Path(name), config.dev_limit, config.text_form):
-            sentences = split_sentences(example.article)
+            sentences, texts = split_for_encoder(example.article)
             if not sentences:
                 continue
-            texts = model_sentences(sentences, example.article)
             encoded = encode_for_head(tokenizer, texts, config)
             budget = Budget(parse_budget(spec, example.summary_sentences))
             items.append(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -30,7 +29,7 @@ from model.network import (
 )
 from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
-from model.train_config import TrainConfig
+from model.train_config import TrainConfig, check_resume, write_config
 from model.train_data import DevItem, cached_features, load_dev_items, load_train_items
 from model.train_state import (
     Distributed,
@@ -191,11 +190,12 @@ def train(config: TrainConfig) -> Path:
     progress: dict[str, Any] = {"step": 0, "best": None, "history": []}
     resume_from = saved_state(state_dir)
     if resume_from is not None:
+        check_resume(out, config)
         progress = load_state(resume_from, scorer, optimizer, dist)
         logger.info("resuming from step %d", progress["step"])
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "train_config.json").write_text(json.dumps(config.to_dict(), indent=2))
+        write_config(out, config)
         logger.info(
             "%d training documents, %d dev, %d steps, %d trainable parameters, precision %s",
             len(items),

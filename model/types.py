@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from model.encoding import EncodedDocument
 
 DEFAULT_NUM_SENTENCES = 3
+# Inference precisions by torch's names; "auto" (the default) picks one for the device.
+DtypeName = Literal["float32", "bfloat16", "float16"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,11 @@ class Budget:
             return num_document_sentences
         return self.num_sentences or DEFAULT_NUM_SENTENCES
 
+    def asks_for_more_than(self, num_document_sentences: int) -> bool:
+        """True when a sentence-count budget wants more sentences than the document has."""
+        counting = self.ratio is None and self.max_words is None
+        return counting and num_document_sentences < self.max_sentences(num_document_sentences)
+
 
 @dataclass(frozen=True, slots=True)
 class ScoredSentence:
@@ -67,6 +77,7 @@ class Summary:
     sentences: list[ScoredSentence]
     scores: list[float]
     num_document_sentences: int
+    fewer_sentences_than_requested: bool  # the budget asked for more: the whole document
 
     @property
     def text(self) -> str:
@@ -74,11 +85,40 @@ class Summary:
         return " ".join(s.text for s in self.sentences)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PreparedDocument:
-    """A split and tokenized document ready for batching; ``num_tokens`` is its batch cost."""
+    """A split and tokenized document ready for batching; ``num_tokens`` is its batch cost.
+
+    ``encoded`` is what the encoder reads; ``None`` only for stand-in models that score the
+    sentences themselves (the test fakes).
+    """
 
     text: str
     sentences: list[Sentence]
     num_tokens: int
-    encoded: Any = field(default=None, repr=False)
+    encoded: EncodedDocument | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCard:
+    """What a loaded model is: shown on /info, published as a metric, named in every answer."""
+
+    id: str
+    version: str
+    base_encoder: str
+    device: str | None = None
+    dtype: str | None = None
+    base_encoder_sha256: str | None = None
+    finetune: str | None = None
+    head: str | None = None
+    pooling: str | None = None
+    training_data: list[str] = field(default_factory=list)
+    dev_scores: dict[str, float] = field(default_factory=dict)
+    created: str | None = None
+    path: str | None = None  # where the checkpoint lies on this machine: never shown to clients
+
+    def public(self) -> dict[str, Any]:
+        """The card as clients may see it: every field but the path."""
+        card = asdict(self)
+        del card["path"]
+        return card

@@ -11,9 +11,14 @@ from pathlib import Path
 
 import torch
 
-from model.inference import Summarizer, autocast, load_summarizer, model_sentences
+from model.inference import (
+    Summarizer,
+    autocast,
+    encoded_of,
+    load_summarizer,
+    split_for_encoder,
+)
 from model.network import collate
-from model.sentences import split_sentences
 
 
 def one_window_texts(summarizer: Summarizer, articles: list[str]) -> list[str]:
@@ -21,7 +26,7 @@ def one_window_texts(summarizer: Summarizer, articles: list[str]) -> list[str]:
     texts = []
     for article in articles:
         document = summarizer.prepare(article)
-        last = document.encoded.windows[0].last
+        last = encoded_of(document).windows[0].last
         sentences = document.sentences[:last]
         texts.append(article[: sentences[-1].end])
     return texts
@@ -62,7 +67,7 @@ def main() -> None:
     # The same length-sorted groups that summarize_many forms, so padding is equal on both sides.
     by_length = sorted(documents, key=lambda d: d.num_tokens)
     batches = [
-        collate([d.encoded for d in by_length[i : i + args.batch_size]], summarizer.pad_id).to(
+        collate([encoded_of(d) for d in by_length[i : i + args.batch_size]], summarizer.pad_id).to(
             device
         )
         for i in range(0, len(by_length), args.batch_size)
@@ -90,7 +95,7 @@ def main() -> None:
         args.repeats,
         bare_forward,
         whole_path,
-        lambda: [model_sentences(split_sentences(t), t) for t in texts],
+        lambda: [split_for_encoder(t) for t in texts],
     )
     n = len(texts)
     print(f"device {device}, dtype {dtype}, {n} documents, mean {tokens:.0f} tokens")

@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from app.testing import NotReadyError, free_port, wait_until_ready
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "cnndm" / "dev.jsonl"
@@ -69,12 +70,6 @@ def load_articles(path: Path, count: int, max_chars: int | None = None) -> list[
     return texts
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_service(
     checkpoint: str | None, env: dict[str, str], ready_timeout_s: float = 600
@@ -96,8 +91,12 @@ def running_service(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(url, process, ready_timeout_s)
+            wait_until_ready(url, ready_timeout_s, process)
             yield url, process
+        except NotReadyError as error:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise SystemExit(f"the service was not ready: {error}") from None
         except BaseException:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace")[-4000:])
@@ -108,22 +107,6 @@ def running_service(
                 process.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes] | None, timeout_s: float) -> None:
-    """Poll /ready until 200, or fail if the server exits or reports a failed load."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise SystemExit(f"the service exited with {process.returncode}")
-        with contextlib.suppress(httpx.TransportError):
-            response = httpx.get(f"{url}/ready", timeout=5)
-            if response.status_code == 200:
-                return
-            if "failed to load" in response.text:
-                raise SystemExit("the service could not load the model")
-        time.sleep(0.2)
-    raise SystemExit(f"the service was not ready within {timeout_s:.0f}s")
 
 
 async def drive(url: str, texts: Sequence[str], concurrency: int) -> Run:
@@ -276,11 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     articles = load_articles(args.data, args.docs)
     summarizer = load_summarizer(args.checkpoint, device=args.device)
-    info = summarizer.info
+    card = summarizer.card
     tokens = statistics.mean(summarizer.prepare(t).num_tokens for t in articles)
     print(
-        f"model {info.get('id')} {info.get('version')} on {info.get('device')} "
-        f"({info.get('dtype')}); {len(articles)} articles from {args.data.name}, "
+        f"model {card.id} {card.version} on {card.device} "
+        f"({card.dtype}); {len(articles)} articles from {args.data.name}, "
         f"{tokens:.0f} tokens on average; torch threads {_torch_threads()}"
     )
     env = {

@@ -13,14 +13,11 @@ import argparse
 import collections
 import contextlib
 import re
-import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import httpx
 import hypothesis
 import schemathesis
 import uvicorn
@@ -38,7 +35,8 @@ from schemathesis.generation import GenerationMode
 from app.main import create_app
 from app.predictor import Predictor, load_predictor
 from app.settings import Settings, load_settings
-from model.types import Budget, PreparedDocument, ScoredSentence, Sentence, Summary
+from app.testing import NotReadyError, free_port, wait_until_ready
+from model.types import ModelCard, PreparedDocument, Sentence
 
 CHECKS = [
     not_a_server_error,
@@ -50,11 +48,13 @@ CHECKS = [
 
 
 class TinyPredictor:
-    """A weightless predictor for fuzzing the HTTP layer: regex sentences, longer scores higher."""
+    """A weightless predictor for fuzzing the HTTP layer: regex sentences, longer scores higher;
+    the service chooses sentences with the product's rule."""
 
     @property
-    def info(self) -> dict[str, Any]:
-        return {"id": "tiny-fuzz", "version": "0", "base_encoder": "none"}
+    def card(self) -> ModelCard:
+        """A card naming the stand-in."""
+        return ModelCard(id="tiny-fuzz", version="0", base_encoder="none")
 
     _sentence = re.compile(r"[^.!?]*\w[^.!?]*[.!?]*")
 
@@ -70,29 +70,8 @@ class TinyPredictor:
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         return [[min(1.0, len(s.text) / 200) for s in d.sentences] for d in documents]
 
-    def select(
-        self,
-        document: PreparedDocument,
-        scores: Sequence[float],
-        budget: Budget,
-        trigram_blocking: bool = True,
-    ) -> Summary:
-        count = budget.max_sentences(len(scores))
-        best = sorted(sorted(range(len(scores)), key=lambda i: -scores[i])[:count])
-        chosen = [
-            ScoredSentence(s.index, s.text, s.start, s.end, scores[s.index])
-            for s in (document.sentences[i] for i in best)
-        ]
-        return Summary(chosen, list(scores), len(scores))
-
     def warmup(self) -> None:
         self.prepare("Warm up.")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -106,16 +85,10 @@ def serve_in_thread(settings: Settings, predictor: Predictor | None) -> Iterator
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://{settings.host}:{settings.port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    else:
-        raise SystemExit("the service did not become ready")
+    try:
+        wait_until_ready(url, timeout_s=600)
+    except NotReadyError as error:
+        raise SystemExit(f"the service did not become ready: {error}") from None
     try:
         yield url
     finally:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 
-# The sibling benchmark script owns starting a service and reading the articles.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The sibling benchmark script (beside this one, so on the path of a script run) owns starting a
+# service and reading the articles.
 from bench_service import add_service_arguments, load_articles, running_service
 
 

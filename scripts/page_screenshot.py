@@ -20,6 +20,7 @@ from selenium.webdriver.common.keys import Keys
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the browser helpers live with the tests
 
+from app.testing import free_port  # noqa: E402
 from tests.app.browser import (  # noqa: E402
     chromium,
     full_page_png,
@@ -31,7 +32,6 @@ from tests.app.browser import (  # noqa: E402
     wait_for_answer,
     wait_until,
 )
-from tests.app.harness import free_port  # noqa: E402
 
 ARTICLE = REPO / "tests" / "model" / "fixtures" / "earthquake.txt"
 

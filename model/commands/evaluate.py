@@ -6,37 +6,20 @@ import argparse
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any, get_args
 
 from model.baselines import SYSTEMS, System
-from model.commands.options import add_model_options
-from model.data import DataError, Example, detokenize_example, read_jsonl
+from model.commands.options import add_model_options, positive_int, ratio
+from model.data import Example, detokenize_example, read_jsonl
+from model.errors import InputError
 from model.evaluation import BOOTSTRAP_SAMPLES, Scores, format_table, report, rouge_f1
 from model.sentences import SplitMode, split_sentences
 from model.types import Budget, Sentence
 
-HELP = "Score extractive systems with ROUGE-1/2/Lsum (rouge-score, stemmed) and 95% intervals."
-
 logger = logging.getLogger(__name__)
-
-
-def positive_int(value: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return number
-
-
-def ratio(value: str) -> float:
-    """An argparse type: a share in (0, 1]."""
-    number = float(value)
-    if not 0.0 < number <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
-    return number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,23 +78,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_system(name: str, args: argparse.Namespace) -> System:
-    """The system called ``name``; one that loads weights (the model) is built here, when asked."""
-    if name != "model":
-        return SYSTEMS[name]
+Document = tuple[Example, list[Sentence]]
+# Picks sentence indices for every document, at most the given count for each.
+Chooser = Callable[[Sequence[Document], Sequence[int]], list[list[int]]]
+
+
+def one_by_one(system: System) -> Chooser:
+    """A reference system, which reads one document at a time, as a chooser."""
+
+    def choose(documents: Sequence[Document], lengths: Sequence[int]) -> list[list[int]]:
+        return [
+            system(sentences, example, k)
+            for (example, sentences), k in zip(documents, lengths, strict=True)
+        ]
+
+    return choose
+
+
+def model_chooser(args: argparse.Namespace) -> Chooser:
+    """The checkpoint as a chooser: batched forward passes and the service's summary rule."""
     from model.inference import load_summarizer
 
     summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
 
-    def model_system(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:
-        document = summarizer.prepare_sentences(example.article, list(sentences))
-        scores = summarizer.score([document])[0]
-        summary = summarizer.select(
-            document, scores, Budget(num_sentences=k), args.trigram_blocking
+    def choose(documents: Sequence[Document], lengths: Sequence[int]) -> list[list[int]]:
+        prepared = [
+            summarizer.prepare_sentences(ex.article, sentences) for ex, sentences in documents
+        ]
+        budgets = [Budget(num_sentences=k) for k in lengths]
+        summaries = summarizer.summarize_prepared(
+            prepared, budgets, args.trigram_blocking, args.batch_size
         )
-        return [s.index for s in summary.sentences]
+        return [[s.index for s in summary.sentences] for summary in summaries]
 
-    return model_system
+    return choose
+
+
+def build_chooser(name: str, args: argparse.Namespace) -> Chooser:
+    """The system called ``name``; one that loads weights (the model) is built here, when asked."""
+    return model_chooser(args) if name == "model" else one_by_one(SYSTEMS[name])
 
 
 def summary_length(budget: Budget | None, sentences: Sequence[Sentence], example: Example) -> int:
@@ -139,20 +144,17 @@ def budget_label(budget: Budget | None) -> str:
     return f"k={budget.num_sentences}"
 
 
-def score_system(
-    system: System,
-    documents: Sequence[tuple[Example, list[Sentence]]],
-    budget: Budget | None,
-) -> Scores:
+def score_system(choose: Chooser, documents: Sequence[Document], budget: Budget | None) -> Scores:
     """Per-document ROUGE F1 of one system's summaries: ``[N, 3]``."""
-    predictions = []
-    for example, sentences in documents:
-        chosen = system(sentences, example, summary_length(budget, sentences, example))
-        predictions.append([sentences[i].text for i in sorted(chosen)])
+    lengths = [summary_length(budget, sentences, example) for example, sentences in documents]
+    predictions = [
+        [sentences[i].text for i in sorted(chosen)]
+        for (_, sentences), chosen in zip(documents, choose(documents, lengths), strict=True)
+    ]
     return rouge_f1(predictions, [example.summary_sentences for example, _ in documents])
 
 
-def prepare(example: Example, args: argparse.Namespace) -> tuple[Example, list[Sentence]]:
+def prepare(example: Example, args: argparse.Namespace) -> Document:
     """The example and its sentences, as given or (``--detokenize``) as ordinary text."""
     sentences = split_sentences(example.article, args.split_mode)
     if args.detokenize:
@@ -160,15 +162,13 @@ def prepare(example: Example, args: argparse.Namespace) -> tuple[Example, list[S
     return example, sentences
 
 
-def score_all(
-    args: argparse.Namespace, documents: Sequence[tuple[Example, list[Sentence]]]
-) -> dict[str, Scores]:
+def score_all(args: argparse.Namespace, documents: Sequence[Document]) -> dict[str, Scores]:
     """Per-document scores of every asked system and of the baseline, each scored once."""
     budget = budget_from_args(args)
     scores: dict[str, Scores] = {}
     for name in dict.fromkeys([*args.systems, *([args.baseline] if args.baseline else [])]):
         start = time.perf_counter()
-        scores[name] = score_system(build_system(name, args), documents, budget)
+        scores[name] = score_system(build_chooser(name, args), documents, budget)
         elapsed = time.perf_counter() - start
         logger.info("scored %s on %d documents in %.1f s", name, len(documents), elapsed)
     return scores
@@ -189,15 +189,13 @@ def build_reports(args: argparse.Namespace, scores: dict[str, Scores]) -> list[d
 
 
 def run(args: argparse.Namespace) -> int:
-    """Split every document once, score each system (and the baseline), print and save."""
-    try:
-        examples = list(islice(read_jsonl(args.data), args.limit))
-    except (DataError, OSError) as error:
-        logger.error("cannot read %s: %s", args.data, error)
-        return 1
+    """Split every document once, score each system (and the baseline), print and save.
+
+    A file that cannot be read raises `DataError` or `OSError`, which the command line reports.
+    """
+    examples = list(islice(read_jsonl(args.data), args.limit))
     if not examples:
-        logger.error("no documents in %s", args.data)
-        return 1
+        raise InputError(f"no documents in {args.data}")
     logging.getLogger("absl").setLevel(logging.WARNING)  # rouge-score logs each scorer it builds
     documents = [prepare(example, args) for example in examples]
     reports = build_reports(args, score_all(args, documents))

@@ -8,15 +8,16 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tqdm import tqdm
 
-from model.commands.options import add_model_options
-from model.inference import Summarizer, load_summarizer
+from model.commands.options import add_model_options, positive_int, ratio
+from model.errors import InputError
 from model.types import Budget, Summary
 
-HELP = "summarize plain text (file or stdin), or JSONL of {id, article} into JSONL"
+if TYPE_CHECKING:
+    from model.inference import Summarizer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,21 +35,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--output", "-o", type=Path, help="write here instead of stdout")
     budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--num-sentences", "-k", type=int, help="sentences to pick (default 3)")
-    budget.add_argument("--ratio", type=float, help="share of the document's sentences to pick")
-    budget.add_argument("--max-words", type=int, help="word budget of the summary")
-    parser.add_argument("--batch-size", type=int, default=8, help="documents per forward pass")
+    budget.add_argument(
+        "--num-sentences", "-k", type=positive_int, help="sentences to pick (default 3)"
+    )
+    budget.add_argument("--ratio", type=ratio, help="share of the document's sentences to pick")
+    budget.add_argument("--max-words", type=positive_int, help="word budget of the summary")
     add_model_options(parser)
 
 
-def read_rows(handle: TextIO) -> Iterator[dict[str, Any]]:
+def read_rows(handle: TextIO, name: str) -> Iterator[dict[str, Any]]:
     """JSON objects with an `article` string, one a line; blank lines are skipped."""
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{name}, line {number}: not JSON ({error.msg})") from None
         if not isinstance(row, dict) or not isinstance(row.get("article"), str):
-            raise ValueError(f"line {number}: expected an object with an 'article' string")
+            raise InputError(f"{name}, line {number}: expected an object with an 'article' string")
         yield row
 
 
@@ -65,6 +70,7 @@ def summary_record(summary: Summary) -> dict[str, Any]:
         "summary": summary.text,
         "sentences": [asdict(s) for s in summary.sentences],
         "num_document_sentences": summary.num_document_sentences,
+        "fewer_sentences_than_requested": summary.fewer_sentences_than_requested,
     }
 
 
@@ -94,31 +100,21 @@ def budget_from_args(args: argparse.Namespace) -> Budget:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Summarize the input and write the result."""
-    try:
-        budget = budget_from_args(args)
-    except ValueError as error:
-        print(f"bertsum summarize: {error}", file=sys.stderr)
-        return 2
+    """Summarize the input and write the result; bad input raises `InputError` or `OSError`."""
+    from model.inference import load_summarizer  # torch loads only when there is work
+
+    budget = budget_from_args(args)
     is_jsonl = args.jsonl or str(args.input).endswith(".jsonl")
-    try:
-        with open_input(args.input) as source:
-            rows = list(read_rows(source)) if is_jsonl else []
-            text = "" if is_jsonl else source.read()
-    except (OSError, ValueError) as error:
-        print(f"bertsum summarize: {args.input}: {error}", file=sys.stderr)
-        return 1
+    with open_input(args.input) as source:
+        rows = list(read_rows(source, args.input)) if is_jsonl else []
+        text = "" if is_jsonl else source.read()
     summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
     out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     try:
         if is_jsonl:
             summarize_jsonl(summarizer, rows, budget, args, out)
             return 0
-        try:
-            summary = summarizer.summarize(text, budget, args.trigram_blocking)
-        except ValueError as error:
-            print(f"bertsum summarize: {error}", file=sys.stderr)
-            return 1
+        summary = summarizer.summarize(text, budget, args.trigram_blocking)
         for sentence in summary.sentences:
             out.write(sentence.text + "\n")
         return 0

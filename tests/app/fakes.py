@@ -6,9 +6,8 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
-from model.types import Budget, PreparedDocument, ScoredSentence, Sentence, Summary
+from model.types import ModelCard, PreparedDocument, Sentence
 
 _SENTENCE = re.compile(r"[^\s.!?][^.!?]*[.!?]*")
 MAX_TOKENS = 512
@@ -29,13 +28,9 @@ def length_scores(document: PreparedDocument) -> list[float]:
     return [min(1.0, len(s.text.split()) / 20) for s in document.sentences]
 
 
-def trigrams(text: str) -> set[tuple[str, ...]]:
-    words = text.lower().split()
-    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
-
-
 class FakePredictor:
-    """Implements `app.predictor.Predictor` without torch.
+    """Implements `app.predictor.Predictor` without torch; the service picks the sentences
+    with the product's own rule (`model.selection.summarize_scores`).
 
     `delay` seconds per `score` call; `gate` (if set) must be set before `score` returns;
     texts containing `fail_marker` make their whole batch raise. Calls are recorded.
@@ -58,16 +53,17 @@ class FakePredictor:
         self._lock = threading.Lock()
 
     @property
-    def info(self) -> dict[str, Any]:
-        return {
-            "id": "fake-model",
-            "version": "1.0",
-            "base_encoder": "none",
-            "device": "cpu",
-            "path": "/secret/place/checkpoint",
-            "training_data": "none",
-            "dev_scores": {"rouge1": 0.5},
-        }
+    def card(self) -> ModelCard:
+        """A card with a path, which clients must never see."""
+        return ModelCard(
+            id="fake-model",
+            version="1.0",
+            base_encoder="none",
+            device="cpu",
+            path="/secret/place/checkpoint",
+            training_data=["none"],
+            dev_scores={"rouge1": 0.5},
+        )
 
     def prepare(self, text: str) -> PreparedDocument:
         sentences = split(text)
@@ -89,36 +85,6 @@ class FakePredictor:
         if any(self.fail_marker in d.text for d in documents):
             raise RuntimeError("the fake model broke on purpose")
         return [length_scores(d) for d in documents]
-
-    def select(
-        self,
-        document: PreparedDocument,
-        scores: Sequence[float],
-        budget: Budget,
-        trigram_blocking: bool = True,
-    ) -> Summary:
-        limit = budget.max_sentences(len(document.sentences))
-        chosen: list[int] = []
-        seen: set[tuple[str, ...]] = set()
-        words = 0
-        for i in sorted(range(len(scores)), key=lambda i: -scores[i]):
-            if len(chosen) == limit:
-                break
-            sentence = document.sentences[i]
-            grams = trigrams(sentence.text)
-            if trigram_blocking and grams & seen:
-                continue
-            length = len(sentence.text.split())
-            if budget.max_words is not None and words + length > budget.max_words:
-                continue
-            chosen.append(i)
-            seen |= grams
-            words += length
-        picked = [
-            ScoredSentence(s.index, s.text, s.start, s.end, scores[s.index])
-            for s in (document.sentences[i] for i in sorted(chosen))
-        ]
-        return Summary(picked, list(scores), len(document.sentences))
 
     def warmup(self) -> None:
         if self.fail_warmup:

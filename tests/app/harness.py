@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from fastapi import FastAPI
 from app.main import create_app
 from app.predictor import Predictor
 from app.settings import Settings
+from app.testing import NotReadyError, wait_until_ready
 from tests.app.fakes import FakePredictor
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,12 +60,6 @@ async def running_app(
             yield app, client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(
     command: Sequence[str], env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
@@ -83,20 +77,10 @@ def wait_http_ready(
     base_url: str, process: subprocess.Popen[bytes], timeout: float, path: str = "/ready"
 ) -> None:
     """Poll `path` until 200; fail early with the server's output if it dies or fails to load."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {output(process)}")
-        with contextlib.suppress(httpx.TransportError):
-            response = httpx.get(f"{base_url}{path}", timeout=2)
-            if response.status_code == 200:
-                return
-            if "failed to load" in response.text:
-                process.kill()
-                raise AssertionError(f"model failed to load: {output(process)}")
-        time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"server not ready after {timeout}s: {output(process)}")
+    try:
+        wait_until_ready(base_url, timeout, process, path)
+    except NotReadyError as error:
+        raise AssertionError(f"{error}: {output(process)}") from None
 
 
 def output(process: subprocess.Popen[bytes]) -> str:

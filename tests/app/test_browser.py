@@ -15,6 +15,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from app.testing import free_port
 from tests.app.browser import (
     chromium,
     have_chromium,
@@ -26,7 +27,7 @@ from tests.app.browser import (
     wait_for_answer,
     wait_until,
 )
-from tests.app.harness import REPO, free_port, python_command
+from tests.app.harness import REPO, python_command
 
 pytestmark = [
     pytest.mark.browser,

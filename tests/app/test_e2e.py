@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
 import sys
@@ -12,15 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.harness import free_port, output, start_server, wait_http_ready
+from app.testing import free_port
+from tests.app.harness import output, start_server, wait_http_ready
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("model.inference") is None,
-        reason="model.inference (load_summarizer) is not written yet",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 DEV_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cnndm" / "dev.jsonl"
 

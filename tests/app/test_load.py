@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
-from model.types import Budget, PreparedDocument, Summary
+from model.types import PreparedDocument
 from tests.app.fakes import FakePredictor
 from tests.app.harness import ARTICLE, running_app, wait_ready
 
@@ -101,12 +101,14 @@ async def test_a_request_past_its_timeout_gets_504_and_the_service_stays_ready()
 async def test_a_failing_batch_fails_only_its_requests() -> None:
     gate = threading.Event()
     fake = FakePredictor(gate=gate)
-    async with running_app(fake, max_batch_documents=1) as (_, client):
+    async with running_app(fake, max_batch_documents=1) as (app, client):
         first = post(client)
         await until(lambda: fake.started_batches == 1)
         bad = post(client, "This text will EXPLODE in the model. It has two sentences.")
         good = post(client)
-        await until(lambda: len(fake.batches) == 0 and fake.started_batches == 1)
+        # Both wait behind the gated first batch, so each gets a batch of its own.
+        await until(lambda: app.state.service.queue_size == 2)
+        assert len(fake.batches) == 0 and fake.started_batches == 1
         gate.set()
         responses = await asyncio.gather(first, bad, good)
         ready = await client.get("/ready")
@@ -117,21 +119,17 @@ async def test_a_failing_batch_fails_only_its_requests() -> None:
     assert ready.status_code == 200 and again.status_code == 200
 
 
-class BrokenSelect(FakePredictor):
+class BrokenPrepare(FakePredictor):
     """A bug outside the forward pass, with an internal path in its message."""
 
-    def select(
-        self,
-        document: PreparedDocument,
-        scores: Any,
-        budget: Budget,
-        trigram_blocking: bool = True,
-    ) -> Summary:
-        raise KeyError("/srv/secret/app/module.py")
+    def prepare(self, text: str) -> PreparedDocument:
+        if text == ARTICLE:  # the warm-up text still works, so the service becomes ready
+            raise KeyError("/srv/secret/app/module.py")
+        return super().prepare(text)
 
 
 async def test_an_unexpected_error_is_a_plain_500_without_internals() -> None:
-    async with running_app(BrokenSelect()) as (_, client):
+    async with running_app(BrokenPrepare()) as (_, client):
         response = await client.post("/summarize", json={"text": ARTICLE})
     assert response.status_code == 500
     assert response.json() == {

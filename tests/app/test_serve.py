@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from app.testing import free_port
 from tests.app.harness import (
     ARTICLE,
-    free_port,
+    REPO,
     output,
     python_command,
     start_server,
@@ -60,3 +62,21 @@ def test_sigterm_finishes_accepted_requests_then_exits_0() -> None:
     assert len(requests) == 4
     assert all(r["status"] == 200 and r["documents"] == 1 for r in requests)
     assert "flooded" not in logs  # the text never reaches the log
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["serve", "--help"]])
+def test_help_loads_neither_torch_nor_transformers(arguments: list[str]) -> None:
+    probe = (
+        "import sys\n"
+        "from app.cli import main\n"
+        "try:\n"
+        f"    main({arguments!r})\n"
+        "except SystemExit as ended:\n"
+        "    assert ended.code == 0, ended.code\n"
+        "print(sorted({'torch', 'transformers'} & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        python_command("-c", probe), capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert "usage: bertsum" in result.stdout
+    assert result.stdout.splitlines()[-1] == "[]"

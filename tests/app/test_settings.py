@@ -72,8 +72,16 @@ def test_serve_stops_at_a_bad_setting_with_exit_code_2(
     assert "invalid setting BERTSUM_MAX_BATCH_DOCUMENTS" in error
 
 
-def test_serve_flags_are_parsed() -> None:
+def test_serve_flags_win_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BERTSUM_PORT", "9001")
+    monkeypatch.setenv("BERTSUM_HOST", "127.0.0.2")
+    monkeypatch.setenv("BERTSUM_MAX_WAIT_MS", "7")
+    ckpt = str(tmp_path)
     parser = argparse.ArgumentParser()
     serve_command.add_arguments(parser)
-    args = parser.parse_args(["--host", "0.0.0.0", "--port", "8123", "--checkpoint", "ckpt"])
-    assert (args.host, args.port, args.checkpoint) == ("0.0.0.0", 8123, "ckpt")
+    args = parser.parse_args(["--host", "0.0.0.0", "--port", "8123", "--checkpoint", ckpt])
+    settings = serve_command.settings_from_args(args)
+    assert (settings.host, settings.port, settings.checkpoint) == ("0.0.0.0", 8123, ckpt)
+    assert settings.max_wait_ms == 7  # what no flag sets still comes from the environment

@@ -16,16 +16,7 @@ from model.baselines import (
     textrank_similarity,
 )
 from model.data import Example
-from model.types import Sentence
-
-
-def as_sentences(texts: list[str]) -> list[Sentence]:
-    sentences, start = [], 0
-    for index, text in enumerate(texts):
-        sentences.append(Sentence(index, text, start, start + len(text)))
-        start += len(text) + 1
-    return sentences
-
+from tests.helpers import as_sentences
 
 ARTICLE = as_sentences(
     [
@@ -85,5 +76,9 @@ def test_pagerank_of_isolated_sentences_is_uniform() -> None:
     assert textrank_scores(["alpha beta", "gamma delta"]).tolist() == pytest.approx([0.5, 0.5])
 
 
-def test_registry_names_the_systems() -> None:
-    assert {"lead", "oracle", "textrank"} <= set(SYSTEMS)
+@pytest.mark.parametrize("name", sorted(SYSTEMS))
+def test_every_registered_system_keeps_to_k_and_document_order(name: str) -> None:
+    for k in (1, 2, len(ARTICLE) + 1):
+        chosen = SYSTEMS[name](ARTICLE, EXAMPLE, k)
+        assert 1 <= len(chosen) <= k
+        assert chosen == sorted(set(chosen)) and all(0 <= i < len(ARTICLE) for i in chosen)

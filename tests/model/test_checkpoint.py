@@ -10,11 +10,17 @@ import pytest
 import torch
 from transformers import BertTokenizerFast
 
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from model.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    replace_card,
+    save_checkpoint,
+    verify_checkpoint,
+)
 from model.encoder import ModelConfig, build_scorer, load_tokenizer
 from model.encoding import encode_document
 from model.inference import score_encoded
-from tests.model.conftest import write_tiny_encoder
+from tests.tiny_model import write_tiny_encoder
 
 SENTENCES = ["the market rose.", "the team won the game.", "a film of news."]
 
@@ -59,8 +65,22 @@ def test_compact_checkpoint_stores_only_trained_weights(
 
 def test_overwriting_keeps_a_whole_checkpoint(tiny_config: ModelConfig, tmp_path: Path) -> None:
     write(tmp_path / "ckpt", tiny_config)
+    second = write(tmp_path / "ckpt", tiny_config)
+    loaded = load_checkpoint(tmp_path / "ckpt")
+    torch.testing.assert_close(
+        torch.tensor(scores(loaded.scorer, tiny_config)), torch.tensor(scores(second, tiny_config))
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"], "staging or old copies were left"
+
+
+def test_replacing_the_card_keeps_a_verified_checkpoint(
+    tiny_config: ModelConfig, tmp_path: Path
+) -> None:
     write(tmp_path / "ckpt", tiny_config)
-    load_checkpoint(tmp_path / "ckpt")
+    replace_card(tmp_path / "ckpt", "# card with results\n")
+    assert (tmp_path / "ckpt" / "README.md").read_text() == "# card with results\n"
+    verify_checkpoint(tmp_path / "ckpt")
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"], "staging or old copies were left"
 
 
 @pytest.mark.parametrize("victim", ["model.safetensors", "config.json", "tokenizer", "meta.json"])

@@ -117,9 +117,22 @@ def test_out_of_range_numbers_are_refused(data: Path, option: list[str]) -> None
 
 
 def test_a_malformed_file_fails_with_file_and_line(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(ROWS[0]) + "\n{oops\n", encoding="utf-8")
-    assert evaluate_cli("--data", str(bad), "--system", "lead") == 1
-    assert "bad.jsonl, line 2" in caplog.text
+    assert evaluate_cli("--data", str(bad), "--system", "lead") == 2  # a known error: one line
+    error = capsys.readouterr().err
+    assert "bad.jsonl, line 2" in error
+    assert error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_the_model_system_scores_every_document_in_batches(
+    data: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    out = tmp_path / "model.json"
+    options = ["--data", str(data), "--system", "model", "--checkpoint", str(tiny_checkpoint)]
+    assert evaluate_cli(*options, "--batch-size", "2", "--json", str(out)) == 0
+    result = json.loads(out.read_text())
+    assert result["system"] == "model" and result["n"] == 2
+    assert 0 < result["rouge1"]["mid"] <= 100

@@ -30,6 +30,6 @@ def test_cuda_scores_match_cpu(tiny_checkpoint: Path, dtype: str) -> None:
 
 def test_shipped_checkpoint_on_cuda_in_bf16() -> None:
     summarizer = load_summarizer(device="cuda")
-    assert summarizer.info["dtype"] in {"bfloat16", "float16"}
+    assert summarizer.card.dtype in {"bfloat16", "float16"}
     summary = summarizer.summarize(TEXT, Budget(num_sentences=3))
     assert len(summary.sentences) == 3

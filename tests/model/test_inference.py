@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from model.inference import Summarizer, load_summarizer, model_sentences
-from model.sentences import split_sentences
+from model.inference import Summarizer, load_summarizer, split_for_encoder
 from model.types import Budget
 
 ARTICLE = (
@@ -75,11 +74,10 @@ def test_text_without_sentences_is_refused(summarizer: Summarizer) -> None:
 
 def test_ptb_text_reaches_the_encoder_as_prose() -> None:
     text = "he said `` it 's fine '' -lrb- really -rrb- . the end ."
-    sentences = split_sentences(text)
-    assert model_sentences(sentences, text) == ['he said "it\'s fine" (really).', "the end."]
+    assert split_for_encoder(text)[1] == ['he said "it\'s fine" (really).', "the end."]
 
 
 def test_info_describes_the_model(summarizer: Summarizer) -> None:
-    info = summarizer.info
-    assert info["device"] == "cpu" and info["finetune"] == "top"
-    assert len(info["base_encoder_sha256"]) == 64
+    card = summarizer.card
+    assert card.device == "cpu" and card.finetune == "top"
+    assert len(card.base_encoder_sha256 or "") == 64

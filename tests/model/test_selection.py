@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.selection import select_sentences
+from model.selection import select_sentences, summarize_scores
 from model.types import Budget
+from tests.helpers import as_sentences
 
 SENTENCES = [
     "The cat sat on the mat.",
@@ -59,3 +60,24 @@ def test_mismatched_scores_are_refused() -> None:
 def test_invalid_budgets(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         Budget(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_document_shorter_than_the_count_comes_back_whole_without_blocking() -> None:
+    sentences = as_sentences(["The cat sat on the mat.", "The cat sat on the mat again."])
+    summary = summarize_scores(sentences, [0.9, 0.8], Budget(num_sentences=3))
+    assert [s.index for s in summary.sentences] == [0, 1]
+    assert summary.fewer_sentences_than_requested
+    blocked = summarize_scores(sentences, [0.9, 0.8], Budget(num_sentences=2))
+    assert [s.index for s in blocked.sentences] == [0]
+    assert not blocked.fewer_sentences_than_requested
+
+
+@pytest.mark.parametrize(
+    "budget", [Budget(ratio=1.0), Budget(max_words=100), Budget(num_sentences=6)]
+)
+def test_only_a_count_larger_than_the_document_is_flagged(budget: Budget) -> None:
+    sentences = as_sentences(SENTENCES)
+    summary = summarize_scores(sentences, SCORES, budget, trigram_blocking=False)
+    assert summary.fewer_sentences_than_requested is (budget.num_sentences is not None)
+    assert summary.scores == [float(x) for x in SCORES]
+    assert [s.score for s in summary.sentences] == [SCORES[s.index] for s in summary.sentences]

@@ -49,7 +49,48 @@ def test_jsonl_in_jsonl_out(tiny_checkpoint: Path, tmp_path: Path) -> None:
             assert text[sentence["start"] : sentence["end"]] == sentence["text"]
 
 
-def test_bad_jsonl_is_reported(tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_bad_jsonl_is_reported(
+    tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "bad.jsonl"
     source.write_text('{"id": 1}\n')
-    assert run("summarize", str(source), "--checkpoint", str(tiny_checkpoint)) == 1
+    assert run("summarize", str(source), "--checkpoint", str(tiny_checkpoint)) == 2
+    assert capsys.readouterr().err == (
+        f"bertsum summarize: {source}, line 1: expected an object with an 'article' string\n"
+    )
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Run `bertsum` expecting a known error: exit code 2 and one line on stderr, no traceback."""
+    assert run(*args) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error, error
+    return error
+
+
+def test_a_broken_checkpoint_is_one_line_and_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    source = tmp_path / "article.txt"
+    source.write_text(ARTICLE)
+    error = one_line_error(capsys, "summarize", str(source), "--checkpoint", str(broken))
+    assert error.startswith("bertsum summarize: checkpoint") and "missing" in error
+
+
+def test_a_missing_input_or_a_text_without_sentences_is_one_line(
+    tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    error = one_line_error(capsys, "summarize", str(tmp_path / "nowhere.txt"))
+    assert "nowhere.txt" in error
+    blank = tmp_path / "blank.txt"
+    blank.write_text("   \n")
+    error = one_line_error(capsys, "summarize", str(blank), "--checkpoint", str(tiny_checkpoint))
+    assert "no sentences" in error
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        run("--debug", "summarize", str(tmp_path / "nowhere.txt"))

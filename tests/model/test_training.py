@@ -18,7 +18,7 @@ from model.encoder import ModelConfig
 from model.inference import load_summarizer
 from model.train_config import TrainConfig
 from model.training import train
-from tests.model.conftest import toy_rows, write_tiny_encoder
+from tests.tiny_model import toy_rows, write_tiny_encoder
 
 BERTSUM = [sys.executable, "-c", "from app.cli import main; main()"]
 
@@ -155,8 +155,8 @@ def test_frozen_encoder_heads_train_from_cached_vectors(
     assert all(name.startswith("head.") for name in stored)
     assert any("lengths" in n or "layer_weights" in n for n in stored)
     loaded = load_summarizer(out / "best", device="cpu")
-    article = toy_rows(1)[0]["article"]
-    assert loaded.summarize(article).num_document_sentences == len(loaded.summarize(article).scores)
+    summary = loaded.summarize(toy_rows(1)[0]["article"])
+    assert summary.num_document_sentences == len(summary.scores) == 5  # the toy rows' sentences
 
 
 def test_label_smoothing_pulls_targets_toward_one_half() -> None:
