@@ -36,6 +36,9 @@ class TrainConfig:
     # "served": PTB-tokenized articles are turned into the prose the service receives and split
     # by the serving splitter (train as you serve); "as-given": split as given (PTB rule).
     text_form: str = "served"
+    # Per training file, how many times each of its documents is seen per epoch (empty: once);
+    # balances a small domain against a large one.
+    oversample: list[int] = field(default_factory=list)
     label_smoothing: float = 0.0  # targets become 1 - s/2 and s/2 instead of 1 and 0
     max_train_windows: int = 1  # encoder windows per training document (cost grows with it)
     limit: int | None = None  # training documents used

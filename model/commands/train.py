@@ -36,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="per dev file: summary length when validating, N sentences or 'reference'",
     )
     data.add_argument(
+        "--oversample",
+        nargs="+",
+        type=int,
+        default=[],
+        help="per training file: times each of its documents is seen per epoch (default 1)",
+    )
+    data.add_argument(
         "--label-smoothing",
         type=float,
         default=defaults.label_smoothing,
@@ -216,6 +223,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         oracle_max_sentences=args.oracle_max,
         oracle_ratio=args.oracle_ratio,
         label_smoothing=args.label_smoothing,
+        oversample=args.oversample,
         max_train_windows=args.max_train_windows,
         limit=args.limit,
         dev_limit=args.dev_limit,
