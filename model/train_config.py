@@ -65,6 +65,8 @@ class TrainConfig:
     """Per dev file, the summary length validated: N sentences or 'reference'."""
     text_form: TextForm = "served"
     """served: tokenized articles become the prose users send, split by the serving splitter."""
+    oversample: list[int] = field(default_factory=list)
+    """Per training file, times each of its documents is seen per epoch (balances domains)."""
     label_smoothing: float = 0.0
     """Pull the oracle's 0/1 targets toward 1/2 by this much (e.g. 0.1)."""
     max_train_windows: int = 1
@@ -112,6 +114,10 @@ class TrainConfig:
             raise ConfigError(f"oracle_ratio: must be in (0, 1], got {self.oracle_ratio}")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"label_smoothing: must be in [0, 1), got {self.label_smoothing}")
+        if self.oversample and (
+            len(self.oversample) != len(self.train_files) or min(self.oversample) < 1
+        ):
+            raise ConfigError("oversample: give one count of at least 1 per training file")
         for name, budgets, files in (
             ("oracle_budgets", self.oracle_budgets, self.train_files),
             ("dev_budgets", self.dev_budgets, self.dev_files),

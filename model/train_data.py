@@ -42,6 +42,7 @@ class TrainItem:
     encoded: EncodedDocument
     labels: list[int]
     sentences: list[str]
+    source: int = 0  # which training file
 
 
 @dataclass
@@ -144,7 +145,7 @@ def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
                 continue
             encoded = truncated(encode_for_head(tokenizer, texts, config), config.max_train_windows)
             kept = [i for i in chosen if i < encoded.num_sentences]
-            items.append(TrainItem(encoded, kept, texts[: encoded.num_sentences]))
+            items.append(TrainItem(encoded, kept, texts[: encoded.num_sentences], file_index))
     return items
 
 

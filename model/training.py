@@ -30,7 +30,7 @@ from model.network import (
 from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
 from model.train_config import TrainConfig, check_resume, write_config
-from model.train_data import DevItem, cached_features, load_dev_items, load_train_items
+from model.train_data import DevItem, TrainItem, cached_features, load_dev_items, load_train_items
 from model.train_state import (
     Distributed,
     load_state,
@@ -97,6 +97,15 @@ def make_optimizer(scorer: ExtractiveScorer, config: TrainConfig) -> torch.optim
     return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=config.weight_decay)
 
 
+def epoch_pool(items: Sequence[TrainItem], oversample: Sequence[int]) -> list[int]:
+    """Item indices an epoch draws from: each item as often as its file's oversampling says."""
+    return [
+        i
+        for i, item in enumerate(items)
+        for _ in range(oversample[item.source] if oversample else 1)
+    ]
+
+
 def epoch_order(num_items: int, seed: int, epoch: int) -> list[int]:
     """The shuffled order of an epoch: a function of seed and epoch only, so resumes repeat it."""
     generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
@@ -130,8 +139,9 @@ def train(config: TrainConfig) -> Path:
     scorer = build_scorer(config.model).to(device)
     items = load_train_items(config, tokenizer)
     dev_items = load_dev_items(tokenizer, config)
+    pool = epoch_pool(items, config.oversample)
     steps_per_epoch = math.ceil(
-        len(items) / (config.batch_size * config.accumulation * dist.world_size)
+        len(pool) / (config.batch_size * config.accumulation * dist.world_size)
     )
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
     warmup = max(1, int(config.warmup_ratio * total_steps))
@@ -211,7 +221,7 @@ def train(config: TrainConfig) -> Path:
     while progress["step"] < total_steps:
         step = progress["step"]
         epoch, step_in_epoch = divmod(step, steps_per_epoch)
-        order = epoch_order(len(items), config.seed, epoch)
+        order = [pool[i] for i in epoch_order(len(pool), config.seed, epoch)]
         batches = micro_batches(order, step_in_epoch, config, dist)
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * learning_rate_factor(step, total_steps, warmup)

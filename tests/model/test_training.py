@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -165,3 +166,11 @@ def test_label_smoothing_pulls_targets_toward_one_half() -> None:
     targets = torch.tensor([[1.0, 0.0]])
     assert torch.equal(smoothed(targets, 0.0), targets)
     assert torch.allclose(smoothed(targets, 0.1), torch.tensor([[0.95, 0.05]]))
+
+
+def test_oversampling_repeats_a_files_documents_in_every_epoch() -> None:
+    from model.training import epoch_pool
+
+    items = [SimpleNamespace(source=0), SimpleNamespace(source=1), SimpleNamespace(source=1)]
+    assert epoch_pool(items, []) == [0, 1, 2]  # type: ignore[arg-type]
+    assert epoch_pool(items, [1, 3]) == [0, 1, 1, 1, 2, 2, 2]  # type: ignore[arg-type]
