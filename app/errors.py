@@ -114,18 +114,18 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
     return "; ".join(parts)
 
 
-async def _service_error(request: Request, error: Exception) -> JSONResponse:
+async def _service_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ServiceError)
     return service_error_response(error)
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     message = describe_validation_errors(error.errors())
     return error_response(422, InvalidRequestError.error_type, message)
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     error_type = _HTTP_ERROR_TYPES.get(error.status_code, "http_error")
     if error.status_code == 400:
@@ -136,7 +136,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, error_type, message, error.headers)
 
 
-async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:
     # The traceback goes to the log, never to the client.
     logger.error("unhandled error", exc_info=(type(error), error, error.__traceback__))
     return error_response(500, "internal_error", "internal error; see the server log")

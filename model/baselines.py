@@ -20,7 +20,7 @@ DAMPING = 0.85
 STOP_WORDS = frozenset(rouge_tokens(" ".join(get_stop_words("english"))))
 
 
-def lead(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:
+def lead(sentences: Sequence[Sentence], _example: Example, k: int) -> list[int]:
     """The first ``k`` sentences."""
     return list(range(min(k, len(sentences))))
 
@@ -87,7 +87,7 @@ def textrank_scores(texts: Sequence[str]) -> np.ndarray:
     return pagerank(textrank_weights(texts)) if len(texts) else np.zeros(0)
 
 
-def textrank(sentences: Sequence[Sentence], example: Example, k: int) -> list[int]:
+def textrank(sentences: Sequence[Sentence], _example: Example, k: int) -> list[int]:
     """The ``k`` best TextRank sentences in document order (ties go to the earlier sentence)."""
     scores = textrank_scores([s.text for s in sentences])
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))

@@ -33,12 +33,15 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    """``auto`` means bf16 (or fp16) on a GPU and fp32 on the CPU."""
+def resolve_dtype(dtype: str, device: torch.device, training: bool = False) -> torch.dtype:
+    """The precision ``dtype`` names; ``auto`` means bf16 on a GPU that has it, else fp16 for
+    inference and fp32 for training (fp16 gradients would need loss scaling), fp32 on the CPU."""
     if dtype != "auto":
         return DTYPES[dtype]
     if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32 if training else torch.float16
     return torch.float32
 
 
@@ -76,8 +79,14 @@ def score_encoded(
         return []
     batch = collate(documents, pad_id).to(device)
     with autocast(device, dtype):
-        probabilities = torch.sigmoid(scorer(batch).float()).cpu()  # [B, S]
-    return [probabilities[row, : doc.num_sentences].tolist() for row, doc in enumerate(documents)]
+        logits = scorer(batch)  # [B, S]
+    return sentence_probabilities(logits, [doc.num_sentences for doc in documents])
+
+
+def sentence_probabilities(logits: torch.Tensor, counts: Sequence[int]) -> list[list[float]]:
+    """Sigmoid of padded ``[B, S]`` logits, as each document's list of its ``counts[b]`` scores."""
+    probabilities = torch.sigmoid(logits.float()).cpu()  # [B, S]
+    return [probabilities[row, :count].tolist() for row, count in enumerate(counts)]
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -78,7 +78,7 @@ def save_state(
         for name, value in values.items()
     }
     save_file(moments, str(staging / "optimizer.safetensors"))
-    groups = [{k: v for k, v in g.items()} for g in state["param_groups"]]
+    groups = [dict(g) for g in state["param_groups"]]
     (staging / "progress.json").write_text(
         json.dumps({**progress, "param_groups": groups}, indent=1)
     )

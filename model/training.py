@@ -6,18 +6,26 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm import tqdm
+from transformers import PreTrainedTokenizerBase
 
 from model.checkpoint import save_checkpoint
 from model.curves import write_curves
 from model.encoder import build_scorer, load_tokenizer
 from model.encoding import EncodedDocument
-from model.inference import autocast, resolve_device, score_encoded
+from model.inference import (
+    autocast,
+    resolve_device,
+    resolve_dtype,
+    score_encoded,
+    sentence_probabilities,
+)
 from model.network import (
     ExtractiveScorer,
     collate,
@@ -30,7 +38,13 @@ from model.network import (
 from model.rouge_fast import rouge12_text
 from model.selection import select_sentences
 from model.train_config import TrainConfig, check_resume, write_config
-from model.train_data import DevItem, TrainItem, cached_features, load_dev_items, load_train_items
+from model.train_data import (
+    DevItem,
+    TrainItem,
+    cached_features,
+    load_dev_items,
+    load_train_items,
+)
 from model.train_state import (
     Distributed,
     load_state,
@@ -41,6 +55,9 @@ from model.train_state import (
 )
 
 logger = logging.getLogger(__name__)
+
+# `--precision` names -> `resolve_dtype` names: one rule picks the precision for both.
+TRAINING_DTYPES = {"auto": "auto", "fp32": "float32", "bf16": "bfloat16"}
 
 
 ScoreFunction = Callable[[Sequence[int]], list[list[float]]]
@@ -100,8 +117,8 @@ def make_optimizer(scorer: ExtractiveScorer, config: TrainConfig) -> torch.optim
 def epoch_pool(items: Sequence[TrainItem], oversample: Sequence[int]) -> list[int]:
     """Item indices an epoch draws from: each item as often as its file's oversampling says."""
     return [
-        i
-        for i, item in enumerate(items)
+        index
+        for index, item in enumerate(items)
         for _ in range(oversample[item.source] if oversample else 1)
     ]
 
@@ -122,18 +139,85 @@ def micro_batches(
     return [mine[i : i + config.batch_size] for i in range(0, len(mine), config.batch_size)]
 
 
-def train(config: TrainConfig) -> Path:
-    """Run (or resume) training; returns the directory of the best checkpoint."""
+@dataclass
+class Best:
+    """The best validation so far: its step and dev ROUGE-1/2 (percent)."""
+
+    step: int
+    rouge1: float
+    rouge2: float
+
+    @property
+    def score(self) -> float:
+        """What "best" means: ROUGE-1 + ROUGE-2."""
+        return self.rouge1 + self.rouge2
+
+
+@dataclass
+class Progress:
+    """Where a run is: steps done, the best validation, one record per step (for the curves)."""
+
+    step: int = 0
+    best: Best | None = None
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept in the resume state."""
+        best = None if self.best is None else {**asdict(self.best), "score": self.best.score}
+        return {"step": self.step, "best": best, "history": self.history}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        """Rebuild from :meth:`to_dict` output."""
+        best = data.get("best")
+        return cls(
+            step=int(data["step"]),
+            best=None if best is None else Best(best["step"], best["rouge1"], best["rouge2"]),
+            history=list(data.get("history", [])),
+        )
+
+
+@dataclass
+class Run:
+    """What a run sets up once: where it writes, the device, the data, the network, the schedule."""
+
+    config: TrainConfig
+    out: Path
+    device: torch.device
+    dtype: torch.dtype
+    dist: Distributed
+    tokenizer: PreTrainedTokenizerBase
+    pad_id: int
+    scorer: ExtractiveScorer
+    model: nn.Module  # what the optimizer trains: the head alone on a frozen encoder; maybe DDP
+    optimizer: torch.optim.AdamW
+    items: list[TrainItem]
+    dev_items: list[DevItem]
+    pool: list[int]  # item indices an epoch draws from (see epoch_pool)
+    steps_per_epoch: int
+    total_steps: int
+    warmup: int
+    train_features: list[torch.Tensor] | None = None  # sentence vectors of a frozen encoder
+    dev_features: list[torch.Tensor] | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        """The resume state."""
+        return self.out / "state"
+
+    @property
+    def best_dir(self) -> Path:
+        """The servable checkpoint of the best validation (the last step without dev data)."""
+        return self.out / "best"
+
+
+def set_up(config: TrainConfig) -> Run:
+    """Device, processes, data, network and optimizer of a run (in this order: it fixes the
+    random numbers each one draws, so a resumed run repeats them)."""
     device = resolve_device("auto")
     dist = setup_distributed(device)
     torch.manual_seed(config.seed)
-    out = Path(config.out_dir)
-    state_dir, best_dir = out / "state", out / "best"
-    precision = config.precision
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-
+    dtype = resolve_dtype(TRAINING_DTYPES[config.precision], device, training=True)
     tokenizer = load_tokenizer(config.model.base_encoder)
     pad_id = int(tokenizer.pad_token_id or 0)
     scorer = build_scorer(config.model).to(device)
@@ -144,160 +228,207 @@ def train(config: TrainConfig) -> Path:
         len(pool) / (config.batch_size * config.accumulation * dist.world_size)
     )
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
-    warmup = max(1, int(config.warmup_ratio * total_steps))
     optimizer = make_optimizer(scorer, config)
     # With a frozen encoder only the head trains: sentence vectors are computed once and cached.
-    frozen = scorer.encoder_is_frozen
-    trained: nn.Module = scorer.head if frozen else scorer
-    model = nn.parallel.DistributedDataParallel(trained) if dist.world_size > 1 else trained
-    train_features = dev_features = None
-    if frozen:
-        train_features = cached_features(
-            scorer, [i.encoded for i in items], "train", config, pad_id, device, dtype
-        )
-        dev_features = cached_features(
-            scorer, [i.encoded for i in dev_items], "dev", config, pad_id, device, dtype
-        )
+    trained: nn.Module = scorer.head if scorer.encoder_is_frozen else scorer
+    run = Run(
+        config=config,
+        out=Path(config.out_dir),
+        device=device,
+        dtype=dtype,
+        dist=dist,
+        tokenizer=tokenizer,
+        pad_id=pad_id,
+        scorer=scorer,
+        model=nn.parallel.DistributedDataParallel(trained) if dist.world_size > 1 else trained,
+        optimizer=optimizer,
+        items=items,
+        dev_items=dev_items,
+        pool=pool,
+        steps_per_epoch=steps_per_epoch,
+        total_steps=total_steps,
+        warmup=max(1, int(config.warmup_ratio * total_steps)),
+    )
+    if scorer.encoder_is_frozen:
+        run.train_features = run_features(run, [i.encoded for i in items], "train")
+        run.dev_features = run_features(run, [i.encoded for i in dev_items], "dev")
+    return run
 
-    def head_lengths(documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
-        """Sentence lengths for a head that reads them; None (no work) for one that does not."""
-        return pad_lengths(documents).to(device) if config.model.head.sentence_lengths else None
 
-    def head_centrality(documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
-        """Centrality features [B, S, C] of the documents, None when they carry none."""
-        features = pad_centrality(documents)
-        return None if features is None else features.to(device)
+def run_features(run: Run, documents: Sequence[EncodedDocument], key: str) -> list[torch.Tensor]:
+    """The frozen encoder's sentence vectors of ``documents``, from the cache when there."""
+    return cached_features(
+        run.scorer, documents, key, run.config, run.pad_id, run.device, run.dtype
+    )
 
-    def forward(indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Logits, labels and mask [B, S] for training documents ``indices``."""
-        labels = [items[i].labels for i in indices]
-        if train_features is not None:
-            vectors, mask = pad_vectors([train_features[i] for i in indices])
-            lengths = head_lengths([items[i].encoded for i in indices])
-            targets = label_matrix(labels, vectors.shape[1])
-            centrality = head_centrality([items[i].encoded for i in indices])
-            logits = model(vectors.to(device), mask.to(device), lengths, centrality=centrality)
-            return logits, targets.to(device), mask.to(device)
-        batch = collate([items[i].encoded for i in indices], pad_id, labels).to(device)
-        assert batch.labels is not None
-        with autocast(device, dtype):
-            logits = model(batch)  # [B, S]
-        return logits, batch.labels, batch.sentence_mask
 
-    @torch.inference_mode()
-    def dev_scores(indices: Sequence[int]) -> list[list[float]]:
-        """Scores of dev documents ``indices`` (from cached vectors when the encoder is frozen)."""
-        if dev_features is None:
-            return score_encoded(scorer, [dev_items[i].encoded for i in indices], pad_id, device)
-        vectors, mask = pad_vectors([dev_features[i] for i in indices])
-        lengths = head_lengths([dev_items[i].encoded for i in indices])
-        centrality = head_centrality([dev_items[i].encoded for i in indices])
-        logits = scorer.head(vectors.to(device), mask.to(device), lengths, centrality=centrality)
-        probabilities = torch.sigmoid(logits)
-        probabilities = probabilities.cpu()
-        return [probabilities[row, : int(mask[row].sum())].tolist() for row in range(len(indices))]
-
-    progress: dict[str, Any] = {"step": 0, "best": None, "history": []}
-    resume_from = saved_state(state_dir)
+def start_or_resume(run: Run) -> Progress:
+    """The progress of a saved state with the same settings, or a fresh start; records the
+    settings and says what the run will do."""
+    progress = Progress()
+    resume_from = saved_state(run.state_dir)
     if resume_from is not None:
-        check_resume(out, config)
-        progress = load_state(resume_from, scorer, optimizer, dist)
-        logger.info("resuming from step %d", progress["step"])
-    if dist.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_config(out, config)
+        check_resume(run.out, run.config)
+        progress = Progress.from_dict(load_state(resume_from, run.scorer, run.optimizer, run.dist))
+        logger.info("resuming from step %d", progress.step)
+    if run.dist.is_main:
+        run.out.mkdir(parents=True, exist_ok=True)
+        write_config(run.out, run.config)
         logger.info(
             "%d training documents, %d dev, %d steps, %d trainable parameters, precision %s",
-            len(items),
-            len(dev_items),
-            total_steps,
-            sum(p.numel() for p in scorer.parameters() if p.requires_grad),
-            precision,
+            len(run.items),
+            len(run.dev_items),
+            run.total_steps,
+            sum(p.numel() for p in run.scorer.parameters() if p.requires_grad),
+            str(run.dtype).removeprefix("torch."),
         )
+    return progress
 
-    scorer.train()
-    bar = tqdm(total=total_steps, initial=progress["step"], disable=not dist.is_main, desc="train")
-    started, docs_seen = time.perf_counter(), 0
-    while progress["step"] < total_steps:
-        step = progress["step"]
-        epoch, step_in_epoch = divmod(step, steps_per_epoch)
-        order = [pool[i] for i in epoch_order(len(pool), config.seed, epoch)]
-        batches = micro_batches(order, step_in_epoch, config, dist)
-        for group in optimizer.param_groups:
-            group["lr"] = group["base_lr"] * learning_rate_factor(step, total_steps, warmup)
-        loss_sum = 0.0
-        for indices in batches:
-            logits, targets, mask = forward(indices)
-            targets = smoothed(targets, config.label_smoothing)
-            loss = masked_bce(logits, targets, mask) / len(batches)
-            loss.backward()
-            loss_sum += float(loss.detach())
-            docs_seen += len(indices)
-        nn.utils.clip_grad_norm_(
-            [p for p in scorer.parameters() if p.requires_grad], config.max_grad_norm
+
+def head_lengths(run: Run, documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
+    """Sentence lengths for a head that reads them; None (no work) for one that does not."""
+    if not run.config.model.head.sentence_lengths:
+        return None
+    return pad_lengths(documents).to(run.device)
+
+
+def head_centrality(run: Run, documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
+    """Centrality features [B, S, C] of the documents, None when they carry none."""
+    features = pad_centrality(documents)
+    return None if features is None else features.to(run.device)
+
+
+def forward(run: Run, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Logits, labels and mask [B, S] for training documents ``indices``."""
+    labels = [run.items[i].labels for i in indices]
+    if run.train_features is not None:
+        vectors, mask = pad_vectors([run.train_features[i] for i in indices])
+        documents = [run.items[i].encoded for i in indices]
+        targets = label_matrix(labels, vectors.shape[1])
+        logits = run.model(
+            vectors.to(run.device),
+            mask.to(run.device),
+            head_lengths(run, documents),
+            centrality=head_centrality(run, documents),
         )
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        progress["step"] = step + 1
-        record = {"step": step + 1, "loss": loss_sum, "lr": optimizer.param_groups[0]["lr"]}
-        bar.update(1)
-        bar.set_postfix(
-            loss=f"{loss_sum:.4f}",
-            lr=f"{record['lr']:.2e}",
-            docs_s=f"{docs_seen * dist.world_size / (time.perf_counter() - started):.2f}",
-        )
-        last = progress["step"] == total_steps
-        if dev_items and dist.is_main and (progress["step"] % config.validate_every == 0 or last):
-            scorer.eval()
-            scores = validate(dev_scores, dev_items)
-            scorer.train()
-            record.update({f"dev_{k}": v for k, v in scores.items()})
-            bar.write(
-                f"step {progress['step']}: "
-                + " ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items()))
-            )
-            if (
-                progress["best"] is None
-                or scores["rouge1"] + scores["rouge2"] > progress["best"]["score"]
-            ):
-                progress["best"] = {
-                    "step": progress["step"],
-                    "score": scores["rouge1"] + scores["rouge2"],
-                    **scores,
-                }
-                write_checkpoint(best_dir, scorer, tokenizer, config, progress)
-        progress["history"].append(record)
-        if progress["step"] % config.save_every == 0 or last:
-            save_state(state_dir, scorer, optimizer, progress, dist)
-    bar.close()
-    logger.info("rank %d final weights sha256 %s", dist.rank, weights_digest(scorer))
-    if dist.is_main:
-        if not dev_items:
-            write_checkpoint(best_dir, scorer, tokenizer, config, progress)
-        write_curves(out, progress["history"])
-    if dist.world_size > 1:
+        return logits, targets.to(run.device), mask.to(run.device)
+    batch = collate([run.items[i].encoded for i in indices], run.pad_id, labels).to(run.device)
+    assert batch.labels is not None
+    with autocast(run.device, run.dtype):
+        logits = run.model(batch)  # [B, S]
+    return logits, batch.labels, batch.sentence_mask
+
+
+def train_step(run: Run, step: int) -> tuple[float, int]:
+    """One optimizer step over this process's micro-batches: its loss and documents seen."""
+    epoch, step_in_epoch = divmod(step, run.steps_per_epoch)
+    order = [run.pool[i] for i in epoch_order(len(run.pool), run.config.seed, epoch)]
+    batches = micro_batches(order, step_in_epoch, run.config, run.dist)
+    for group in run.optimizer.param_groups:
+        group["lr"] = group["base_lr"] * learning_rate_factor(step, run.total_steps, run.warmup)
+    loss_sum, documents = 0.0, 0
+    for indices in batches:
+        logits, targets, mask = forward(run, indices)
+        targets = smoothed(targets, run.config.label_smoothing)
+        loss = masked_bce(logits, targets, mask) / len(batches)
+        loss.backward()
+        loss_sum += float(loss.detach())
+        documents += len(indices)
+    nn.utils.clip_grad_norm_(
+        [p for p in run.scorer.parameters() if p.requires_grad], run.config.max_grad_norm
+    )
+    run.optimizer.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return loss_sum, documents
+
+
+@torch.inference_mode()
+def dev_scores(run: Run, indices: Sequence[int]) -> list[list[float]]:
+    """Scores of dev documents ``indices`` (from cached vectors when the encoder is frozen)."""
+    documents = [run.dev_items[i].encoded for i in indices]
+    if run.dev_features is None:
+        return score_encoded(run.scorer, documents, run.pad_id, run.device)
+    vectors, mask = pad_vectors([run.dev_features[i] for i in indices])
+    logits = run.scorer.head(
+        vectors.to(run.device),
+        mask.to(run.device),
+        head_lengths(run, documents),
+        centrality=head_centrality(run, documents),
+    )
+    return sentence_probabilities(logits, [d.num_sentences for d in documents])
+
+
+def validate_and_keep_best(run: Run, progress: Progress, record: dict[str, float]) -> str:
+    """Score the dev set, add it to ``record``, and write the checkpoint when it is the best."""
+    run.scorer.eval()
+    scores = validate(lambda indices: dev_scores(run, indices), run.dev_items)
+    run.scorer.train()
+    record.update({f"dev_{k}": v for k, v in scores.items()})
+    result = Best(progress.step, scores["rouge1"], scores["rouge2"])
+    if progress.best is None or result.score > progress.best.score:
+        progress.best = result
+        write_checkpoint(run.best_dir, run.scorer, run.tokenizer, run.config, progress)
+    return f"step {progress.step}: " + " ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items()))
+
+
+def finish(run: Run, progress: Progress) -> None:
+    """Log the final weights' digest, write what only the main process writes, leave the group."""
+    logger.info("rank %d final weights sha256 %s", run.dist.rank, weights_digest(run.scorer))
+    if run.dist.is_main:
+        if not run.dev_items:
+            write_checkpoint(run.best_dir, run.scorer, run.tokenizer, run.config, progress)
+        write_curves(run.out, progress.history)
+    if run.dist.world_size > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
-    return best_dir
+
+
+def train(config: TrainConfig) -> Path:
+    """Run (or resume) training; returns the directory of the best checkpoint."""
+    run = set_up(config)
+    progress = start_or_resume(run)
+    run.scorer.train()
+    bar = tqdm(
+        total=run.total_steps, initial=progress.step, disable=not run.dist.is_main, desc="train"
+    )
+    started, documents_seen = time.perf_counter(), 0
+    while progress.step < run.total_steps:
+        loss, documents = train_step(run, progress.step)
+        documents_seen += documents
+        progress.step += 1
+        record = {"step": progress.step, "loss": loss, "lr": run.optimizer.param_groups[0]["lr"]}
+        bar.update(1)
+        per_second = documents_seen * run.dist.world_size / (time.perf_counter() - started)
+        bar.set_postfix(loss=f"{loss:.4f}", lr=f"{record['lr']:.2e}", docs_s=f"{per_second:.2f}")
+        last = progress.step == run.total_steps
+        due = progress.step % config.validate_every == 0 or last
+        if run.dev_items and run.dist.is_main and due:
+            bar.write(validate_and_keep_best(run, progress, record))
+        progress.history.append(record)
+        if progress.step % config.save_every == 0 or last:
+            save_state(run.state_dir, run.scorer, run.optimizer, progress.to_dict(), run.dist)
+    bar.close()
+    finish(run, progress)
+    return run.best_dir
 
 
 def write_checkpoint(
     directory: Path,
     scorer: ExtractiveScorer,
-    tokenizer: Any,
+    tokenizer: PreTrainedTokenizerBase,
     config: TrainConfig,
-    progress: dict[str, Any],
+    progress: Progress,
 ) -> None:
     """Save the current weights as a servable checkpoint with meta and a model card."""
-    best = progress.get("best") or {}
+    best = progress.best
     meta = {
         "id": Path(config.out_dir).name,
-        "version": f"step-{progress['step']}",
+        "version": f"step-{progress.step}",
         "training_data": [Path(f).name for f in config.train_files],
         "training_config": config.to_dict(),
         "command": config.command,
-        "step": progress["step"],
-        "dev_scores": {k: best[k] for k in ("rouge1", "rouge2") if k in best},
+        "step": progress.step,
+        "dev_scores": {} if best is None else {"rouge1": best.rouge1, "rouge2": best.rouge2},
     }
     card = model_card(config, meta)
     # Compact modes store only their trained weights, in half precision, to stay small in git.

@@ -91,7 +91,7 @@ def serving(
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                print(output(process))
+                print(output(process))  # noqa: T201 (the server log explains a failed test)
 
 
 def prefer_color_scheme(driver: WebDriver, scheme: str) -> None:

@@ -116,7 +116,7 @@ def test_hf_reader_without_datasets_says_how_to_install(monkeypatch: pytest.Monk
 
 
 def test_hf_reader_offline_raises_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def load_dataset(*args: Any, **kwargs: Any) -> Any:
+    def load_dataset(*_args: Any, **_kwargs: Any) -> Any:
         raise ConnectionError("Couldn't reach 'abisee/cnn_dailymail' on the Hub")
 
     monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=load_dataset))
@@ -128,7 +128,7 @@ def test_hf_reader_offline_raises_a_clear_error(monkeypatch: pytest.MonkeyPatch)
 
 def test_hf_reader_maps_fields(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [{"id": "abc", "article": "Text. More.", "highlights": "One.\nTwo."}]
-    fake = types.SimpleNamespace(load_dataset=lambda *a, **k: rows)
+    fake = types.SimpleNamespace(load_dataset=lambda *_a, **_k: rows)
     monkeypatch.setitem(sys.modules, "datasets", fake)
     assert list(read_hf_cnn_dailymail()) == [Example("abc", "Text. More.", ["One.", "Two."])]
 
