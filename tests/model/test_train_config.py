@@ -25,7 +25,7 @@ def parse(*options: str) -> argparse.Namespace:
 
 def test_the_options_default_to_the_config_defaults() -> None:
     config = train.config_from_args(parse())
-    expected = TrainConfig(["a.jsonl"], None, "run", command=config.command)
+    expected = TrainConfig(["a.jsonl"], [], "run", command=config.command)
     assert config == expected
 
 
@@ -35,7 +35,7 @@ def test_options_reach_the_nested_configs() -> None:
     assert config.model.head.kind == "linear" and config.model.head.layer_mix is True
     assert (config.model.lora_rank, config.model.lora_alpha) == (4, 8)
     assert config.model.encoding.max_sentence_tokens == 40
-    assert config.learning_rate == 1e-4 and config.dev_file == "dev.jsonl"
+    assert config.learning_rate == 1e-4 and config.dev_files == ["dev.jsonl"]
 
 
 def test_literal_fields_offer_their_choices_only() -> None:
@@ -71,13 +71,13 @@ def test_a_head_option_that_contradicts_another_is_a_config_error() -> None:
     ],
 )
 def test_settings_out_of_range_are_refused_by_name(change: dict[str, object], named: str) -> None:
-    base = {"train_files": ["a.jsonl"], "dev_file": None, "out_dir": "run"}
+    base = {"train_files": ["a.jsonl"], "dev_files": [], "out_dir": "run"}
     with pytest.raises(ConfigError, match=named):
         TrainConfig(**{**base, **change})  # type: ignore[arg-type]
 
 
 def test_a_resume_with_other_settings_is_refused_naming_them(tmp_path: Path) -> None:
-    started = TrainConfig(["a.jsonl"], None, str(tmp_path), command="bertsum train ...")
+    started = TrainConfig(["a.jsonl"], [], str(tmp_path), command="bertsum train ...")
     write_config(tmp_path, started)
     same = dataclasses.replace(started, command="bertsum train --other-order", cache_dir="c2")
     check_resume(tmp_path, same)  # the command line and the cache may change
