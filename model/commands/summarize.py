@@ -12,11 +12,15 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from model.commands import ray_backend
 from model.commands.options import add_model_options
 from model.inference import Summarizer, load_summarizer
 from model.types import Budget, Summary
 
-HELP = "summarize plain text (file or stdin), or JSONL of {id, article} into JSONL"
+HELP = (
+    "summarize plain text (file or stdin), or JSONL of {id, article} into JSONL "
+    "(--backend ray: a corpus on Ray Data)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--max-words", type=int, help="word budget of the summary")
     parser.add_argument("--batch-size", type=int, default=8, help="documents per forward pass")
     add_model_options(parser)
+    ray_backend.add_arguments(parser)
 
 
 def read_rows(handle: TextIO) -> Iterator[dict[str, Any]]:
@@ -100,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"bertsum summarize: {error}", file=sys.stderr)
         return 2
+    if args.backend == "ray":
+        return ray_backend.run(args, budget)
     is_jsonl = args.jsonl or str(args.input).endswith(".jsonl")
     try:
         with open_input(args.input) as source:
