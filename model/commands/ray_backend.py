@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,6 +26,16 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 FORMATS = ("jsonl", "parquet")
+# The options only --backend ray reads, with their defaults.
+RAY_ONLY = {
+    "workers": 1,
+    "cpus_per_worker": 1.0,
+    "gpus_per_worker": 0.0,
+    "rows_per_batch": 64,
+    "ray_address": None,
+    "input_format": "auto",
+    "output_format": "auto",
+}
 INSTALL_HINT = "pip install 'bertsum-service[ray]' (or: pip install -e '.[ray]')"
 
 
@@ -42,18 +54,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "on a local Ray or the cluster in --ray-address / RAY_ADDRESS",
     )
     group.add_argument(
-        "--workers", type=int, default=1, help="Summarizer actors with --backend ray (default 1)"
+        "--workers",
+        type=int,
+        default=RAY_ONLY["workers"],
+        help="Summarizer actors with --backend ray (default 1)",
     )
     group.add_argument(
-        "--cpus-per-worker", type=float, default=1.0, help="CPUs reserved for each actor"
+        "--cpus-per-worker",
+        type=float,
+        default=RAY_ONLY["cpus_per_worker"],
+        help="CPUs reserved for each actor",
     )
     group.add_argument(
-        "--gpus-per-worker", type=float, default=0.0, help="GPUs reserved for each actor"
+        "--gpus-per-worker",
+        type=float,
+        default=RAY_ONLY["gpus_per_worker"],
+        help="GPUs reserved for each actor",
     )
     group.add_argument(
         "--rows-per-batch",
         type=int,
-        default=64,
+        default=RAY_ONLY["rows_per_batch"],
         help="documents handed to an actor at once (it sorts them by length, then runs "
         "--batch-size per forward pass)",
     )
@@ -74,6 +95,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: parquet when --output ends in .parquet, else jsonl",
     )
+
+
+def ray_options_given(args: argparse.Namespace) -> list[str]:
+    """The Ray-only options set to something other than their defaults."""
+    return [
+        "--" + name.replace("_", "-")
+        for name, default in RAY_ONLY.items()
+        if getattr(args, name, default) != default
+    ]
 
 
 def input_format(path: str, choice: str) -> str:
@@ -153,9 +183,12 @@ class SummarizeBatch:
 
         texts = batch.column("article").to_pylist()
         ids = batch.column("id").to_pylist() if "id" in batch.column_names else [None] * len(texts)
-        summaries = self.summarizer.summarize_many(
-            texts, self.budget, self.trigram_blocking, self.batch_size
-        )
+        try:
+            summaries = self.summarizer.summarize_many(
+                texts, self.budget, self.trigram_blocking, self.batch_size
+            )
+        except ValueError as error:
+            raise ValueError(f"document {ids[self.failing(texts)]!r}: {error}") from error
         records = [summary_record(summary) for summary in summaries]
         if self.output_format == "jsonl":
             lines = [summary_line(i, r) for i, r in zip(ids, records, strict=True)]
@@ -172,6 +205,34 @@ class SummarizeBatch:
             }
         )
 
+    def failing(self, texts: list[str]) -> int:
+        """The index of the first text that cannot be prepared."""
+        for index, text in enumerate(texts):
+            try:
+                self.summarizer.prepare(text)
+            except ValueError:
+                return index
+        return 0
+
+
+def actor_error(error: BaseException) -> str:
+    """What went wrong in an actor, as one line.
+
+    Ray hands the driver a wrapper whose text holds the actor's traceback; the actor's own
+    exception is the last ``SomeError: message`` line there that is not Ray's (the outermost of
+    a chain, which names the document).
+    """
+    found = [
+        match.group(2)
+        for line in str(error).splitlines()
+        if (match := re.match(r"^(\w+(?:Error|Exception)): (.+)$", line.strip()))
+        and not match.group(1).startswith(("Ray", "UserCode"))
+    ]
+    if found:
+        return found[-1]
+    lines = str(error).strip().splitlines()
+    return lines[-1] if lines else type(error).__name__
+
 
 def make_datasink(path: str, output_format: str) -> Any:
     """A Ray datasink writing each block as one JSONL or Parquet file, counting the rows."""
@@ -179,7 +240,7 @@ def make_datasink(path: str, output_format: str) -> Any:
     from ray.data import SaveMode
     from ray.data.datasource import BlockBasedFileDatasink
 
-    class SummaryDatasink(BlockBasedFileDatasink):  # type: ignore[misc]
+    class SummaryDatasink(BlockBasedFileDatasink):
         """JSONL: the ready-made lines, verbatim; Parquet: the summary columns."""
 
         rows_written = 0
@@ -203,12 +264,14 @@ def connect(address: str | None, workers: int, cpus_per_worker: float) -> None:
 
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address is not None:
-        ray.init(address=address, log_to_driver=False, logging_level="WARNING")
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         return
     # A local Ray gets CPU slots for every actor plus one for reading and writing, even on a
     # machine with fewer cores (the actors then share them, which is the point of measuring).
     slots = max(os.cpu_count() or 1, int(workers * cpus_per_worker) + 1)
-    ray.init(num_cpus=slots, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    ray.init(
+        num_cpus=slots, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+    )
 
 
 def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
@@ -255,6 +318,10 @@ def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
 
 def run(args: argparse.Namespace, budget: Budget) -> int:
     """`bertsum summarize --backend ray`: one line on stderr at the end, or one error line."""
+    if args.backend != "ray":
+        given = ", ".join(ray_options_given(args))
+        print(f"bertsum summarize: {given} only apply with --backend ray", file=sys.stderr)
+        return 2
     try:
         check_options(args)
         input_format(str(args.input), args.input_format)
@@ -268,9 +335,8 @@ def run(args: argparse.Namespace, budget: Budget) -> int:
         return 2
     try:
         rows, seconds = run_pipeline(args, budget)
-    except Exception as error:  # Ray wraps worker errors: their last line says what
-        message = str(error).strip().splitlines()
-        print(f"bertsum summarize: ray: {message[-1] if message else error!r}", file=sys.stderr)
+    except Exception as error:  # an actor's error, wrapped by Ray
+        print(f"bertsum summarize: {actor_error(error)}", file=sys.stderr)
         return 1
     rate = rows / seconds if seconds > 0 else 0.0
     print(

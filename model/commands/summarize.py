@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"bertsum summarize: {error}", file=sys.stderr)
         return 2
-    if args.backend == "ray":
+    if args.backend == "ray" or ray_backend.ray_options_given(args):
         return ray_backend.run(args, budget)
     is_jsonl = args.jsonl or str(args.input).endswith(".jsonl")
     try:

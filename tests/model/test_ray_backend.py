@@ -98,6 +98,29 @@ def test_bad_options_are_one_line_and_exit_2(
     assert len(err.splitlines()) == 1 and message in err, err
 
 
+def test_actor_error_is_found_in_ray_s_wrapper() -> None:
+    wrapped = RuntimeError(
+        "ray::MapWorker(MapBatches(SummarizeBatch)).submit() (pid=1, ip=10.0.0.1)\n"
+        '  File "model/inference.py", line 119, in prepare_sentences\n'
+        "ValueError: the text contains no sentences\n"
+        "The above exception was the direct cause of the following exception:\n"
+        "ValueError: document 'x': the text contains no sentences\n"
+        "ray.exceptions.UserCodeException: UDF failed to process a data block."
+    )
+    assert ray_backend.actor_error(wrapped) == "document 'x': the text contains no sentences"
+    assert ray_backend.actor_error(RuntimeError("lost\nnode died")) == "node died"
+
+
+def test_ray_options_need_the_ray_backend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = corpus(tmp_path, 2)
+    assert run("summarize", str(source), "--workers", "4", "-o", str(tmp_path / "o.jsonl")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "bertsum summarize: --workers only apply with --backend ray"
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 def test_stdin_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert run("summarize", "-", "--backend", "ray", "-o", str(tmp_path / "o")) == 2
     assert "not stdin" in capsys.readouterr().err
@@ -169,9 +192,10 @@ def test_a_bad_row_fails_with_one_line(
     tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "bad.jsonl"
-    source.write_text(json.dumps({"id": "x", "article": "   "}) + "\n")
+    rows = [{"id": "fine", "article": ARTICLES[0]}, {"id": "x", "article": "   "}]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     out = tmp_path / "out"
     assert run("summarize", str(source), "--checkpoint", str(tiny_checkpoint),
                "--backend", "ray", "-o", str(out)) == 1  # fmt: skip
     ours = [line for line in capsys.readouterr().err.splitlines() if "bertsum summarize" in line]
-    assert len(ours) == 1 and "no sentences" in ours[0], ours
+    assert ours == ["bertsum summarize: document 'x': the text contains no sentences"], ours
