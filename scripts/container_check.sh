@@ -111,6 +111,7 @@ HTTP_PID=""
 COMPOSE_FILES=()
 
 cleanup() {
+    local status=$?  # non-zero when a signal stopped the run before its steps were done
     printf '\n== cleanup\n'
     if [[ -n "$DOCKERD_PID" ]] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
         docker rm -f "$CONTAINER" >/dev/null 2>&1
@@ -147,7 +148,10 @@ cleanup() {
     if [[ -n "$CHECKPOINT" ]]; then
         printf 'NOTE  the service ran with the mounted CHECKPOINT=%s, not the shipped one\n' "$CHECKPOINT"
     fi
-    if [[ $FAILED -eq 0 ]]; then
+    if [[ $FAILED -eq 0 && $status -ne 0 ]]; then
+        printf 'FAIL  container check: stopped (exit %d) after %dm%02ds, before all steps ran\n' \
+            "$status" $((total / 60)) $((total % 60))
+    elif [[ $FAILED -eq 0 ]]; then
         printf 'PASS  container check: all steps passed in %dm%02ds\n' $((total / 60)) $((total % 60))
     else
         printf 'FAIL  container check: failed after %dm%02ds (logs: %s)\n' \

@@ -35,7 +35,7 @@ def compose_command() -> list[str] | None:
         if binary.is_file():
             return [str(binary)]
     if shutil.which("docker"):
-        done = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
+        done = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=300)
         if done.returncode == 0:
             return ["docker", "compose"]
     found = shutil.which("docker-compose")
@@ -112,7 +112,7 @@ def test_compose_config_validates(profiles: list[str]) -> None:
         [*command, "-f", str(COMPOSE), *flags, "config", "-q"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
         env=env,
     )
     assert done.returncode == 0, done.stderr
@@ -126,7 +126,7 @@ def test_compose_config_rejects_a_broken_file(tmp_path: Path) -> None:
     broken.write_text(COMPOSE.read_text().replace("condition: service_completed_successfully",
                                                   "condition: finished"))  # fmt: skip
     done = subprocess.run([*command, "-f", str(broken), "--profile", "train", "config", "-q"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode != 0
 
 

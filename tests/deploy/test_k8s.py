@@ -75,7 +75,7 @@ def test_the_validator_rejects_a_broken_manifest() -> None:
 @pytest.mark.parametrize("directory", [BASE, GPU], ids=["base", "gpu"])
 def test_kustomize_renders_the_same(directory: Path) -> None:
     done = subprocess.run(
-        ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, timeout=120
+        ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr
     objects = [doc for doc in yaml.safe_load_all(done.stdout) if doc]
