@@ -4,6 +4,7 @@
 #   docker build -t bertsum-service:cuda \
 #     --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128 .
 #   docker run --rm -p 8000:8000 bertsum-service
+#   docker run --rm -e BERTSUM_PORT=9000 -p 9000:9000 bertsum-service   # another port
 #
 # Layers that hold torch and the other dependencies depend only on the build
 # arguments and pyproject.toml, so an edit under app/ or model/ rebuilds only
@@ -60,9 +61,13 @@ FROM base AS runtime
 LABEL org.opencontainers.image.title="bertsum-service" \
       org.opencontainers.image.description="BertSum-style extractive summarization over HTTP"
 
+# /models belongs to the service's user: a named volume mounted there (compose's
+# `checkpoints`, written by `bertsum train`) starts with this owner.
 RUN groupadd --system --gid 10001 bertsum \
  && useradd --system --uid 10001 --gid bertsum --create-home --home-dir /home/bertsum \
-      --shell /usr/sbin/nologin bertsum
+      --shell /usr/sbin/nologin bertsum \
+ && mkdir -p /models \
+ && chown 10001:10001 /models
 
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=build /pkg/ /opt/venv/
@@ -91,4 +96,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BERTSUM_PORT', '8000') + '/health', timeout=4)"]
 
-CMD ["bertsum", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# No --host/--port here: `bertsum serve` reads BERTSUM_HOST and BERTSUM_PORT,
+# so `-e BERTSUM_PORT=9000` moves the server and its healthcheck together.
+CMD ["bertsum", "serve"]

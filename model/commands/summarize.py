@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from tqdm import tqdm
 
+from model.commands import ray_backend
 from model.commands.options import add_model_options, positive_int, ratio
 from model.errors import InputError
 from model.types import Budget, Summary
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--ratio", type=ratio, help="share of the document's sentences to pick")
     budget.add_argument("--max-words", type=positive_int, help="word budget of the summary")
     add_model_options(parser)
+    ray_backend.add_arguments(parser)
 
 
 def read_rows(handle: TextIO, name: str) -> Iterator[dict[str, Any]]:
@@ -101,9 +103,11 @@ def budget_from_args(args: argparse.Namespace) -> Budget:
 
 def run(args: argparse.Namespace) -> int:
     """Summarize the input and write the result; bad input raises `InputError` or `OSError`."""
+    budget = budget_from_args(args)
+    if args.backend == "ray" or ray_backend.ray_options_given(args):
+        return ray_backend.run(args, budget)
     from model.inference import load_summarizer  # torch loads only when there is work
 
-    budget = budget_from_args(args)
     is_jsonl = args.jsonl or str(args.input).endswith(".jsonl")
     with open_input(args.input) as source:
         rows = list(read_rows(source, args.input)) if is_jsonl else []
