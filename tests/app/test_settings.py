@@ -77,3 +77,11 @@ def test_serve_flags_are_parsed() -> None:
     serve_command.add_arguments(parser)
     args = parser.parse_args(["--host", "0.0.0.0", "--port", "8123", "--checkpoint", "ckpt"])
     assert (args.host, args.port, args.checkpoint) == ("0.0.0.0", 8123, "ckpt")
+
+
+def test_every_model_precision_is_a_valid_dtype_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from model.inference import PRECISIONS
+
+    for dtype in ("auto", *PRECISIONS):
+        monkeypatch.setenv("BERTSUM_DTYPE", dtype)
+        assert load_settings().dtype == dtype
