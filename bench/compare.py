@@ -14,6 +14,7 @@ in a virtual environment of its own (`bench/.venv-peer`, created on first use).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -174,6 +175,23 @@ def run_worker(
         result: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
     result["wall_s"] = wall
     return result
+
+
+def cached_run(
+    system: System, args: argparse.Namespace, payload: dict[str, Any], source: Path
+) -> dict[str, Any]:
+    """The worker's output, reused from an earlier run on the same documents with --resume."""
+    key = json.dumps([system.label, system.limit, str(args.checkpoint)]).encode()
+    digest = hashlib.sha256(source.read_bytes() + key).hexdigest()[:16]
+    path = args.out / ".runs" / f"{digest}.json"
+    if args.resume and path.exists():
+        print(f"  reusing {path.name} (--resume)", flush=True)
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    output = run_worker(system, args, payload, source)
+    if "error" not in output:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(output), encoding="utf-8")
+    return output
 
 
 def score(docs: Sequence[dict[str, Any]], chosen: Sequence[Sequence[int]]) -> Any:
@@ -409,6 +427,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "a forward pass (default: --limit)",
     )
     parser.add_argument("--out", type=Path, default=BENCH, help="where the report goes")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse each system's finished run on the same documents (kept in OUT/.runs/), "
+        "so an interrupted report on a busy machine goes on where it stopped",
+    )
     return parser.parse_args(argv)
 
 
@@ -424,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         source.write_text(json.dumps(payload), encoding="utf-8")
         for system in systems(args.dtypes, not args.skip_peer, args.slow_peer_limit):
             print(f"running {system.label}", flush=True)
-            output = run_worker(system, args, payload, source)
+            output = cached_run(system, args, payload, source)
             rows.append(summarize_run(system, output, documents))
             if "error" in rows[-1]:
                 print(f"  could not run: {rows[-1]['error']}", flush=True)
