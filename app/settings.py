@@ -28,10 +28,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1, description="address to listen on")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port")
     device: str = Field(default="auto", description="auto (CUDA when present), cpu, cuda, cuda:N")
-    dtype: Literal["auto", "float32", "bfloat16", "float16", "int8"] = Field(
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         default="auto",
-        description="inference precision; auto picks bf16 where the GPU or CPU computes it "
-        "natively; int8 quantizes the encoder (CPU only)",
+        description="inference precision; auto: bf16 where the GPU or CPU computes it natively",
     )
     max_batch_documents: int = Field(
         default=16, ge=1, le=1024, description="most documents in one forward pass"

@@ -233,14 +233,14 @@ def paired_gain(a: Any, b: Any) -> dict[str, float]:
     return intervals(a - b)[0].as_dict()
 
 
-def ours_label(dtypes: Sequence[str]) -> str:
-    """The model row that `dtype=auto` gives on this machine: the one speed is compared with."""
+def ours_label(dtypes: Sequence[str]) -> tuple[str, str]:
+    """The model row `dtype=auto` gives on this machine (speed is compared with it), and why."""
     import torch
 
     from model.inference import resolve_precision
 
-    chosen = resolve_precision("auto", torch.device("cpu")).name
-    return f"ours, {chosen if chosen in dtypes else dtypes[0]}"
+    chosen = resolve_precision("auto", torch.device("cpu"))
+    return f"ours, {chosen.name if chosen.name in dtypes else dtypes[0]}", chosen.reason
 
 
 def machine() -> dict[str, Any]:
@@ -375,7 +375,7 @@ def write_readme(
         f"{context['load_start'][0]:.1f}, at end {context['load_end'][0]:.1f} (a shared "
         "machine: speeds are of one run, alternatives measured one after another).",
         f"- Speed is compared with **{context['ours']}**, what `dtype=auto` picks here "
-        f"({model.get('dtype_reason')}).",
+        f"({context['auto_reason']}).",
         "- Every system gets the same sentences (the project's splitter) and the same length: "
         "3 sentences on CNN/DM, the reference's sentence count on BBC. docs/s times the "
         "system from split sentences to chosen indices (ours: tokenizing, the forward passes, 8 "
@@ -452,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(summarize_run(system, output, documents))
             if "error" in rows[-1]:
                 print(f"  could not run: {rows[-1]['error']}", flush=True)
-    label = ours_label(args.dtypes)
+    label, reason = ours_label(args.dtypes)
     ours = next(row for row in rows if row["label"] == label)
     context = {
         "command": " ".join(["python bench/compare.py", *(argv or sys.argv[1:])]),
@@ -461,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_start": load_start,
         "load_end": os.getloadavg(),
         "ours": label,
+        "auto_reason": reason,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     chart(rows, list(documents), args.out / "quality_vs_speed.png")

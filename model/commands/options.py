@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from model.inference import PRECISIONS
+from model.inference import DTYPES
 
 
 def add_model_options(parser: argparse.ArgumentParser | Any) -> None:
@@ -26,8 +26,8 @@ def add_model_options(parser: argparse.ArgumentParser | Any) -> None:
     )
     parser.add_argument(
         "--dtype",
-        choices=["auto", *PRECISIONS],
+        choices=["auto", *DTYPES],
         default="auto",
         help="inference precision (auto: bf16/fp16 on a GPU, bf16 on a CPU that computes it "
-        "natively, else fp32; int8: quantized encoder, CPU only)",
+        "natively, else fp32)",
     )
