@@ -19,9 +19,9 @@ serve: setup
 	$(VENV)/bin/bertsum serve
 
 lint: setup
-	$(VENV)/bin/ruff check app model tests scripts
-	$(VENV)/bin/ruff format --check app model tests scripts
-	$(VENV)/bin/mypy app model scripts
+	$(VENV)/bin/ruff check app model tests scripts bench
+	$(VENV)/bin/ruff format --check app model tests scripts bench
+	$(VENV)/bin/mypy app model scripts bench
 
 test: lint
 	$(VENV)/bin/pytest

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port")
     device: str = Field(default="auto", description="auto (CUDA when present), cpu, cuda, cuda:N")
     dtype: Literal["auto"] | DtypeName = Field(
-        default="auto", description="weights dtype on CUDA; auto picks bf16 where supported"
+        default="auto",
+        description="inference precision; auto: bf16 where the GPU or CPU computes it natively",
     )
     max_batch_documents: int = Field(
         default=16, ge=1, le=1024, description="most documents in one forward pass"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import platform
+import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
 import torch
+from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from model.centrality import with_centrality
@@ -24,6 +28,10 @@ from model.types import Budget, DtypeName, ModelCard, PreparedDocument, Sentence
 logger = logging.getLogger(__name__)
 
 DTYPES: dict[str, torch.dtype] = {name: getattr(torch, name) for name in get_args(DtypeName)}
+# Every precision the library can load; int8 quantizes the encoder (CPU only). It is measured by
+# bench/compare.py and scripts/bench_model.py, and offered as --dtype / BERTSUM_DTYPE only once
+# its ROUGE is shown within 0.2 R-1 of fp32 (see bench/README.md).
+PRECISIONS = (*DTYPES, "int8")
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -33,16 +41,75 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def resolve_dtype(dtype: str, device: torch.device, training: bool = False) -> torch.dtype:
-    """The precision ``dtype`` names; ``auto`` means bf16 on a GPU that has it, else fp16 for
-    inference and fp32 for training (fp16 gradients would need loss scaling), fp32 on the CPU."""
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """The inference precision in force and why it was chosen (shown in /info and the log)."""
+
+    name: str  # a key of DTYPES, or "int8"
+    reason: str
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The floating-point type the forward pass runs in (int8 layers take fp32 input)."""
+        return DTYPES.get(self.name, torch.float32)
+
+
+def cpu_bf16_feature() -> str | None:
+    """The CPU feature that computes bf16 natively (AVX512-BF16, AMX, Arm BF16), or None."""
+    checks = (("avx512_bf16", "_is_avx512_bf16_supported"), ("amx", "_is_amx_tile_supported"))
+    for feature, probe in checks:
+        if getattr(torch.cpu, probe, lambda: False)():
+            return feature
+    with contextlib.suppress(OSError):  # Arm's flag, which torch has no probe for
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+        if platform.machine().lower() in {"aarch64", "arm64"} and "bf16" in flags:
+            return "arm bf16"
+    return None
+
+
+def resolve_precision(dtype: str, device: torch.device, training: bool = False) -> Precision:
+    """The one precision rule. ``auto``: bf16 on a GPU that has it, else fp16 for inference and
+    fp32 for training (fp16 gradients would need loss scaling); on a CPU, bf16 for inference
+    where the CPU computes it natively, else fp32 (training on a CPU stays fp32)."""
+    if dtype != "auto" and dtype not in PRECISIONS:
+        raise ValueError(f"dtype must be auto or one of {', '.join(PRECISIONS)}, got {dtype!r}")
+    if dtype == "int8" and (device.type != "cpu" or training):
+        raise ValueError("int8 (dynamically quantized linear layers) is for CPU inference only")
     if dtype != "auto":
-        return DTYPES[dtype]
+        return Precision(dtype, "asked for")
     if device.type == "cuda":
         if torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32 if training else torch.float16
-    return torch.float32
+            return Precision("bfloat16", "auto: the GPU supports bf16")
+        if training:
+            return Precision("float32", "auto: training on a GPU without bf16")
+        return Precision("float16", "auto: the GPU lacks bf16")
+    if device.type == "cpu" and not training:
+        feature = cpu_bf16_feature()
+        if feature is not None:
+            return Precision("bfloat16", f"auto: the CPU computes bf16 natively ({feature})")
+        return Precision("float32", "auto: no native bf16 on this CPU (bf16 would be emulated)")
+    return Precision(
+        "float32", f"auto: fp32 {'training' if training else 'inference'} on {device.type}"
+    )
+
+
+def resolve_dtype(dtype: str, device: torch.device, training: bool = False) -> torch.dtype:
+    """The floating-point type :func:`resolve_precision` picks."""
+    return resolve_precision(dtype, device, training).compute_dtype
+
+
+def apply_precision(scorer: ExtractiveScorer, precision: Precision, device: torch.device) -> None:
+    """Cast or quantize the encoder in place for ``precision`` (the head stays fp32)."""
+    if precision.name == "int8":
+        with warnings.catch_warnings():  # torch.ao's deprecation notice, once per process
+            warnings.simplefilter("ignore")
+            scorer.encoder = torch.ao.quantization.quantize_dynamic(
+                scorer.encoder, {nn.Linear}, dtype=torch.qint8
+            )
+    elif device.type == "cpu" and precision.name == "bfloat16":
+        # Autocast alone re-casts every weight on every pass: on a CPU that costs more than
+        # it does on a GPU. Norms and softmax still run in fp32 under autocast.
+        scorer.encoder.to(torch.bfloat16)
 
 
 def autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractContextManager[Any]:
@@ -100,12 +167,14 @@ class Summarizer:
 
     def __init__(self, loaded: LoadedCheckpoint, device: str = "auto", dtype: str = "auto") -> None:
         self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
+        self.precision = resolve_precision(dtype, self.device)
+        self.dtype = self.precision.compute_dtype
         self.scorer = loaded.scorer.to(self.device).eval()
+        apply_precision(self.scorer, self.precision, self.device)
         self.tokenizer: PreTrainedTokenizerBase = loaded.tokenizer
         self.encoding: EncodingConfig = loaded.config.encoding
         self.pad_id = int(self.tokenizer.pad_token_id or 0)
-        self._card = model_card(loaded, self.device, self.dtype)
+        self._card = model_card(loaded, self.device, self.precision)
 
     @property
     def card(self) -> ModelCard:
@@ -185,15 +254,16 @@ def encoded_of(document: PreparedDocument) -> EncodedDocument:
     return document.encoded
 
 
-def model_card(loaded: LoadedCheckpoint, device: torch.device, dtype: torch.dtype) -> ModelCard:
-    """The card of a loaded checkpoint running on ``device`` in ``dtype``."""
+def model_card(loaded: LoadedCheckpoint, device: torch.device, precision: Precision) -> ModelCard:
+    """The card of a loaded checkpoint running on ``device`` in ``precision``."""
     meta = loaded.meta
     return ModelCard(
         id=str(meta.get("id", loaded.path.name)),
         version=str(meta.get("version", "unversioned")),
         base_encoder=loaded.config.base_encoder,
         device=str(device),
-        dtype=str(dtype).removeprefix("torch."),
+        dtype=precision.name,
+        dtype_reason=precision.reason,
         base_encoder_sha256=meta.get("base_encoder_sha256"),
         finetune=loaded.config.finetune,
         head=loaded.config.head.kind,
@@ -211,5 +281,12 @@ def load_summarizer(
     """Load a checkpoint (the shipped default when None) for inference."""
     loaded = load_checkpoint(Path(checkpoint) if checkpoint is not None else None)
     summarizer = Summarizer(loaded, device=device, dtype=dtype)
-    logger.info("loaded checkpoint %s on %s", loaded.path, summarizer.device)
+    precision = summarizer.precision
+    logger.info(
+        "loaded checkpoint %s on %s in %s (%s)",
+        loaded.path,
+        summarizer.device,
+        precision.name,
+        precision.reason,
+    )
     return summarizer

@@ -108,6 +108,7 @@ class ModelCard:
     base_encoder: str
     device: str | None = None
     dtype: str | None = None
+    dtype_reason: str | None = None  # why this precision: asked for, or what `auto` found
     base_encoder_sha256: str | None = None
     finetune: str | None = None
     head: str | None = None

@@ -11,13 +11,7 @@ from pathlib import Path
 
 import torch
 
-from model.inference import (
-    Summarizer,
-    autocast,
-    encoded_of,
-    load_summarizer,
-    split_for_encoder,
-)
+from model.inference import Summarizer, autocast, encoded_of, load_summarizer, split_for_encoder
 from model.network import collate
 
 
@@ -46,31 +40,19 @@ def best_of(repeats: int, *works: Callable[[], object]) -> list[float]:
     return [min(spent) for spent in times]
 
 
-def main() -> None:
-    """Print documents/s of the bare forward pass and of the whole summarize path, and the ratio."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/cnndm/dev.jsonl"))
-    parser.add_argument("--checkpoint", type=Path, help="default: the shipped checkpoint")
-    parser.add_argument("--documents", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--dtype", default="auto")
-    args = parser.parse_args()
-
-    summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
-    with args.data.open() as lines:
-        articles = [json.loads(line)["article"] for line in islice(lines, args.documents)]
-    texts = one_window_texts(summarizer, articles)
+def timed_works(
+    summarizer: Summarizer, texts: list[str], batch_size: int
+) -> list[Callable[[], object]]:
+    """The bare encoder forward and the whole summarize path of one loaded model."""
     encoder, device, dtype = summarizer.scorer.encoder, summarizer.device, summarizer.dtype
     documents = [summarizer.prepare(text) for text in texts]
     # The same length-sorted groups that summarize_many forms, so padding is equal on both sides.
     by_length = sorted(documents, key=lambda d: d.num_tokens)
     batches = [
-        collate([encoded_of(d) for d in by_length[i : i + args.batch_size]], summarizer.pad_id).to(
+        collate([encoded_of(d) for d in by_length[i : i + batch_size]], summarizer.pad_id).to(
             device
         )
-        for i in range(0, len(by_length), args.batch_size)
+        for i in range(0, len(by_length), batch_size)
     ]
 
     @torch.inference_mode()
@@ -86,23 +68,57 @@ def main() -> None:
             torch.cuda.synchronize()
 
     def whole_path() -> None:
-        summarizer.summarize_many(texts, batch_size=args.batch_size)
+        summarizer.summarize_many(texts, batch_size=batch_size)
 
     summarizer.warmup()
     bare_forward()
-    tokens = sum(d.num_tokens for d in documents) / len(documents)
-    bare, whole, split = best_of(
-        args.repeats,
-        bare_forward,
-        whole_path,
-        lambda: [split_for_encoder(t) for t in texts],
-    )
+    return [bare_forward, whole_path]
+
+
+def main() -> None:
+    """Print documents/s of the bare forward pass and of the whole summarize path, and the ratio.
+
+    With several ``--dtype`` values the models take turns in every repeat, and each is also
+    given as a speed-up over the first.
+    """
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/cnndm/dev.jsonl"))
+    parser.add_argument("--checkpoint", type=Path, help="default: the shipped checkpoint")
+    parser.add_argument("--documents", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", nargs="+", default=["auto"], help="one or more precisions")
+    args = parser.parse_args()
+
+    models = [load_summarizer(args.checkpoint, device=args.device, dtype=d) for d in args.dtype]
+    with args.data.open() as lines:
+        articles = [json.loads(line)["article"] for line in islice(lines, args.documents)]
+    texts = one_window_texts(models[0], articles)
+    works = [work for model in models for work in timed_works(model, texts, args.batch_size)]
+
+    def split() -> None:
+        [split_for_encoder(t) for t in texts]
+
+    times = best_of(args.repeats, *works, split)
+    tokens = sum(models[0].prepare(t).num_tokens for t in texts) / len(texts)
     n = len(texts)
-    print(f"device {device}, dtype {dtype}, {n} documents, mean {tokens:.0f} tokens")
-    print(f"bare encoder forward : {n / bare:7.2f} documents/s")
-    print(f"summarize_many       : {n / whole:7.2f} documents/s")
-    print(f"overhead of the rest : {100 * (whole / bare - 1):6.1f}%")
-    print(f"  of which splitting : {100 * split / bare:6.1f}%")
+    for number, model in enumerate(models):
+        bare, whole = times[2 * number], times[2 * number + 1]
+        precision = model.precision
+        print(
+            f"device {model.device}, dtype {precision.name} ({precision.reason}), "
+            f"{n} documents, mean {tokens:.0f} tokens"
+        )
+        print(f"bare encoder forward : {n / bare:7.2f} documents/s")
+        print(f"summarize_many       : {n / whole:7.2f} documents/s")
+        print(f"overhead of the rest : {100 * (whole / bare - 1):6.1f}%")
+        print(f"  of which splitting : {100 * times[-1] / bare:6.1f}%")
+        if number:
+            print(
+                f"speed-up over {models[0].precision.name}: bare {times[0] / bare:.2f}x, "
+                f"summarize_many {times[1] / whole:.2f}x"
+            )
 
 
 if __name__ == "__main__":

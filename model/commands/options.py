@@ -45,7 +45,8 @@ def add_model_options(parser: argparse.ArgumentParser | Any) -> None:
         "--dtype",
         choices=["auto", *get_args(DtypeName)],
         default="auto",
-        help="inference precision (auto: fp32 on the CPU, bf16/fp16 on a GPU)",
+        help="inference precision (auto: bf16/fp16 on a GPU, bf16 on a CPU that computes it "
+        "natively, else fp32)",
     )
     parser.add_argument(
         "--batch-size", type=positive_int, default=8, help="documents per forward pass"

@@ -85,3 +85,17 @@ def test_serve_flags_win_over_the_environment(
     settings = serve_command.settings_from_args(args)
     assert (settings.host, settings.port, settings.checkpoint) == ("0.0.0.0", 8123, ckpt)
     assert settings.max_wait_ms == 7  # what no flag sets still comes from the environment
+
+
+def test_every_float_precision_is_a_dtype_setting_and_int8_not_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from model.inference import DTYPES
+
+    for dtype in ("auto", *DTYPES):
+        monkeypatch.setenv("BERTSUM_DTYPE", dtype)
+        assert load_settings().dtype == dtype
+    # int8 is served once bench/compare.py shows it within 0.2 R-1 of fp32 (not yet measured).
+    monkeypatch.setenv("BERTSUM_DTYPE", "int8")
+    with pytest.raises(SettingsError, match="BERTSUM_DTYPE"):
+        load_settings()
