@@ -74,7 +74,7 @@ def resolve_precision(dtype: str, device: torch.device, training: bool = False) 
     if dtype != "auto" and dtype not in PRECISIONS:
         raise ValueError(f"dtype must be auto or one of {', '.join(PRECISIONS)}, got {dtype!r}")
     if dtype == "int8" and (device.type != "cpu" or training):
-        raise ValueError("int8 (dynamically quantized linear layers) is for CPU inference only")
+        raise ValueError("int8 (quantized linear layers) runs on the CPU only, for inference")
     if dtype != "auto":
         return Precision(dtype, "asked for")
     if device.type == "cuda":
