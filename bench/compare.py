@@ -94,12 +94,11 @@ def systems(dtypes: Sequence[str], with_peer: bool, slow_limit: int | None) -> l
 def load_documents(dataset: Dataset, limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` documents with their reference, length budget and sentences."""
     from model.data import read_jsonl
-    from model.inference import model_sentences
-    from model.sentences import split_sentences
+    from model.inference import split_for_encoder
 
     docs = []
     for example in islice(read_jsonl(dataset.path), limit):
-        sentences = split_sentences(example.article)
+        sentences, encoder_texts = split_for_encoder(example.article)
         k = dataset.k if dataset.k is not None else len(example.summary_sentences)
         docs.append(
             {
@@ -108,7 +107,7 @@ def load_documents(dataset: Dataset, limit: int) -> list[dict[str, Any]]:
                 "summary": example.summary_sentences,
                 "k": min(k, len(sentences)),
                 # The prose the encoders read (PTB escapes undone), for the peer's encoder.
-                "sentences": model_sentences(sentences, example.article),
+                "sentences": encoder_texts,
                 "texts": [s.text for s in sentences],
             }
         )

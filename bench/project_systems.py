@@ -97,6 +97,7 @@ def baseline_picker(name: str) -> Picker:
 def model_picker(checkpoint: str | None, dtype: str, batch_size: int) -> tuple[Picker, Any]:
     """The BertSum model: tokenize, score `batch_size` documents a pass (sorted by length)."""
     from model.inference import chunks, load_summarizer
+    from model.selection import summarize_scores
     from model.types import Budget
 
     summarizer = load_summarizer(checkpoint, device="cpu", dtype=dtype)
@@ -112,11 +113,12 @@ def model_picker(checkpoint: str | None, dtype: str, batch_size: int) -> tuple[P
         for group in chunks(order, batch_size):
             scores = summarizer.score([prepared[i] for i in group])
             for i, row in zip(group, scores, strict=True):
-                summary = summarizer.select(prepared[i], row, Budget(num_sentences=docs[i]["k"]))
+                budget = Budget(num_sentences=docs[i]["k"])
+                summary = summarize_scores(prepared[i].sentences, row, budget)
                 chosen[i] = [s.index for s in summary.sentences]
         return [chosen[i] for i in range(len(docs))]
 
-    return pick, summarizer.info
+    return pick, summarizer.card.public()
 
 
 def build_picker(args: argparse.Namespace) -> tuple[Picker, dict[str, Any]]:

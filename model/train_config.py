@@ -30,11 +30,11 @@ class TrainConfig:
 
     train_files: list[str]
     """Training JSONL file(s)."""
-    dev_files: list[str]
-    """Dev JSONL file(s) for validation by ROUGE; each file's mean counts equally."""
     out_dir: str
     """Run directory: state/, best/, curves."""
     model: ModelConfig = field(default_factory=ModelConfig)
+    dev_files: list[str] = field(default_factory=list)
+    """Dev JSONL file(s) for validation by ROUGE; each file's mean counts equally."""
     epochs: float = 1.0
     """Passes over the data."""
     batch_size: int = 4

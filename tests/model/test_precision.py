@@ -58,7 +58,7 @@ def test_int8_quantizes_the_encoder_and_keeps_the_choice(
     encoder_linears = [m for m in int8.scorer.encoder.modules() if type(m) is nn.Linear]
     assert not encoder_linears, "every encoder linear layer is replaced by a quantized one"
     assert any(type(m) is nn.Linear for m in int8.scorer.head.modules()), "the head stays fp32"
-    assert int8.info["dtype"] == "int8" and int8.info["dtype_reason"] == "asked for"
+    assert int8.card.dtype == "int8" and int8.card.dtype_reason == "asked for"
     quantized, reference = int8.summarize(ARTICLE), fp32.summarize(ARTICLE)
     assert quantized.scores == pytest.approx(reference.scores, abs=0.05)
     assert quantized.scores != reference.scores  # the weights really changed

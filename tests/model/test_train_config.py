@@ -25,7 +25,7 @@ def parse(*options: str) -> argparse.Namespace:
 
 def test_the_options_default_to_the_config_defaults() -> None:
     config = train.config_from_args(parse())
-    expected = TrainConfig(["a.jsonl"], [], "run", command=config.command)
+    expected = TrainConfig(["a.jsonl"], "run", command=config.command)
     assert config == expected
 
 
@@ -77,7 +77,7 @@ def test_settings_out_of_range_are_refused_by_name(change: dict[str, object], na
 
 
 def test_a_resume_with_other_settings_is_refused_naming_them(tmp_path: Path) -> None:
-    started = TrainConfig(["a.jsonl"], [], str(tmp_path), command="bertsum train ...")
+    started = TrainConfig(["a.jsonl"], str(tmp_path), command="bertsum train ...")
     write_config(tmp_path, started)
     same = dataclasses.replace(started, command="bertsum train --other-order", cache_dir="c2")
     check_resume(tmp_path, same)  # the command line and the cache may change

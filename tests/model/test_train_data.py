@@ -17,7 +17,7 @@ def test_cached_features_serve_each_pooling_from_one_file(
     tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path
 ) -> None:
     frozen = replace(tiny_config, top_layers=0)
-    config = TrainConfig([str(toy_jsonl)], None, str(tmp_path / "run"), model=frozen)
+    config = TrainConfig([str(toy_jsonl)], str(tmp_path / "run"), model=frozen)
     config.cache_dir = str(tmp_path / "cache")
     tokenizer = load_tokenizer(frozen.base_encoder)
     scorer = build_scorer(frozen).eval()
