@@ -14,6 +14,7 @@ from transformers import PreTrainedTokenizerBase
 from model.centrality import with_centrality
 from model.checkpoint import LoadedCheckpoint, load_checkpoint
 from model.encoding import EncodedDocument, EncodingConfig, encode_document
+from model.fallback import unknown_ratio
 from model.network import ExtractiveScorer, collate
 from model.ptb import detokenize
 from model.selection import select_sentences
@@ -100,6 +101,7 @@ class Summarizer:
             "pooling": loaded.config.head.pooling,
             "training_data": meta.get("training_data"),
             "dev_scores": meta.get("dev_scores"),
+            "languages": meta.get("languages", ["en"]),  # checkpoints from before this was recorded
             "created": meta.get("created"),
             "device": str(self.device),
             "dtype": str(self.dtype).removeprefix("torch."),
@@ -122,7 +124,8 @@ class Summarizer:
         encoded = encode_document(self.tokenizer, texts, self.encoding)
         if self.scorer.head_config.centrality:
             encoded = with_centrality(encoded, texts)
-        return PreparedDocument(text, sentences, encoded.num_tokens, encoded)
+        ratio = unknown_ratio(encoded, self.tokenizer.unk_token_id)
+        return PreparedDocument(text, sentences, encoded.num_tokens, encoded, ratio)
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         """One padded forward pass for all documents; a score per sentence of each."""

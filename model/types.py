@@ -82,3 +82,4 @@ class PreparedDocument:
     sentences: list[Sentence]
     num_tokens: int
     encoded: Any = field(default=None, repr=False)
+    unknown_ratio: float = 0.0  # share of its word pieces the model's vocabulary does not know
