@@ -120,7 +120,7 @@ class SummaryOut(BaseModel):
         description="the document has fewer sentences than asked for, so all are returned"
     )
     method: Literal["model", "textrank-fallback"] = Field(
-        description="what chose the sentences: the model, or TextRank over character bigrams "
+        description="what chose the sentences: the model, or TextRank over characters "
         "when most of the text's word pieces are unknown to the model (BERTSUM_MAX_UNKNOWN_RATIO)"
     )
     warning: str | None = Field(

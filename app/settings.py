@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="above this share of word pieces unknown to the model's vocabulary, a text's "
-        "sentences are chosen by TextRank over character bigrams instead of the model",
+        "sentences are chosen by TextRank over characters instead of the model",
     )
 
     @field_validator("api_keys", "cors_origins", mode="before")

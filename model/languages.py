@@ -54,12 +54,13 @@ def runs(text: str) -> list[tuple[bool, str]]:
     return [(has_cjk(run[0]), run) for run in _RUN.findall(text)]
 
 
-def character_ngrams(text: str, n: int = 2) -> list[str]:
-    """Lower-cased character n-grams inside each run of letters and digits (a shorter run is a
-    gram of its own): terms that need no word boundaries, for text in any language."""
+def character_ngrams(text: str, sizes: Sequence[int] = (1, 2)) -> list[str]:
+    """Lower-cased character n-grams of each size inside each run of letters and digits (a
+    shorter run is a gram of its own): terms that need no word boundaries, for any language."""
     grams: list[str] = []
     for word in re.findall(r"\w+", text.lower()):
-        grams.extend(word[i : i + n] for i in range(max(1, len(word) - n + 1)))
+        for n in sizes:
+            grams.extend(word[i : i + n] for i in range(max(1, len(word) - n + 1)))
     return grams
 
 

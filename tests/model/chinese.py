@@ -1,4 +1,4 @@
-"""Chinese texts written for the tests: a ten-sentence article, article/summary pairs, a vocabulary."""
+"""Chinese texts for the tests: a ten-sentence article, article/summary pairs, a vocabulary."""
 
 from __future__ import annotations
 

@@ -38,13 +38,26 @@ def test_word_count(text: str, words: int) -> None:
 
 
 def test_runs_alternate_between_cjk_and_other_text() -> None:
-    assert runs("在London开会。") == [(True, "在"), (False, "London"), (True, "开会"), (False, "。")]
+    assert runs("在London开会。") == [
+        (True, "在"),
+        (False, "London"),
+        (True, "开会"),
+        (False, "。"),
+    ]
     assert not has_cjk("Korean is spaced: 한국어 문장") and has_cjk("漢字")
 
 
 def test_character_ngrams_need_no_word_boundaries() -> None:
-    assert character_ngrams("北京下雨，Rain!") == ["北京", "京下", "下雨", "ra", "ai", "in"]
-    assert character_ngrams("雨 a", n=2) == ["雨", "a"]  # a short run is a gram of its own
+    assert character_ngrams("北京下雨，Rain!", sizes=[2]) == [
+        "北京",
+        "京下",
+        "下雨",
+        "ra",
+        "ai",
+        "in",
+    ]
+    assert character_ngrams("雨 a", sizes=[2]) == ["雨", "a"]  # a short run is a gram of its own
+    assert character_ngrams("北京") == ["北", "京", "北京"]
 
 
 def test_languages_by_script() -> None:
