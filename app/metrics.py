@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -70,6 +70,12 @@ class Metrics:
         self.sentences = Counter(
             "bertsum_sentences", "sentences scored in summarized documents", registry=r
         )
+        self.methods = Counter(
+            "bertsum_documents_by_method",
+            "summarized documents by what chose their sentences (model, textrank-fallback)",
+            ["method"],
+            registry=r,
+        )
         self.ready = Gauge("bertsum_ready", "1 when the service is ready", registry=r)
         self.model = Info("bertsum_model", "the model being served", registry=r)
 
@@ -103,6 +109,11 @@ class Metrics:
         """Count summarized documents and their sentences."""
         self.documents.inc(documents)
         self.sentences.inc(sentences)
+
+    def observe_methods(self, methods: Sequence[str]) -> None:
+        """Count each summarized document under the method that chose its sentences."""
+        for method in methods:
+            self.methods.labels(method).inc()
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency."""

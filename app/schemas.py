@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,7 +28,11 @@ class BudgetFields(BaseModel):
         default=None, gt=0, le=1, description="share of the document's sentences, in (0, 1]"
     )
     max_words: int | None = Field(
-        default=None, ge=1, le=100_000, description="most words in the summary"
+        default=None,
+        ge=1,
+        le=100_000,
+        description="most words in the summary: words are separated by whitespace, and each "
+        "Chinese or Japanese character (Han, kana) counts as one word",
     )
     trigram_blocking: bool = Field(
         default=True, description="skip sentences sharing a trigram with one already chosen"
@@ -114,6 +118,13 @@ class SummaryOut(BaseModel):
     )
     fewer_sentences_than_requested: bool = Field(
         description="the document has fewer sentences than asked for, so all are returned"
+    )
+    method: Literal["model", "textrank-fallback"] = Field(
+        description="what chose the sentences: the model, or TextRank over characters "
+        "when most of the text's word pieces are unknown to the model (BERTSUM_MAX_UNKNOWN_RATIO)"
+    )
+    warning: str | None = Field(
+        default=None, description="for people: why the model did not choose, when it did not"
     )
 
 

@@ -28,6 +28,14 @@ from app.errors import (
 from app.metrics import Metrics
 from app.predictor import Predictor, PredictorFactory
 from app.settings import Settings
+from model.fallback import (
+    FALLBACK,
+    MODEL,
+    Method,
+    choose_method,
+    fallback_scores,
+    fallback_warning,
+)
 from model.selection import summarize_scores
 from model.types import Budget, ModelCard, PreparedDocument, Sentence, Summary
 
@@ -61,6 +69,8 @@ class Result:
     inference_s: float
     total_s: float
     document_sentences: Sequence[Sentence] = ()
+    method: Method = MODEL  # which ranker chose the sentences
+    warning: str | None = None  # for people, when the model did not choose
 
 
 class SummarizerService:
@@ -135,13 +145,16 @@ class SummarizerService:
         try:
             async with asyncio.timeout(self._settings.request_timeout_s):
                 prepared = await anyio.to_thread.run_sync(self._prepare_all, predictor, jobs)
-                scored = await self._score([document for document, _ in prepared])
+                methods = [self._method(document) for document, _ in prepared]
+                scored = await self._score_by_method([d for d, _ in prepared], methods)
         except TimeoutError:
             raise RequestTimeoutError(
                 f"no result within {self._settings.request_timeout_s:g}s; try again later"
             ) from None
         results = []
-        for job, (document, prepare_s), batched in zip(jobs, prepared, scored, strict=True):
+        for job, (document, prepare_s), batched, method in zip(
+            jobs, prepared, scored, methods, strict=True
+        ):
             # Selection is a few list passes per document: cheaper inline than a thread hop.
             summary = summarize_scores(
                 document.sentences, batched.value, job.budget, job.trigram_blocking
@@ -155,11 +168,14 @@ class SummarizerService:
                     batched.run_s,
                     total_s,
                     document.sentences,
+                    method,
+                    fallback_warning(document.unknown_ratio) if method == FALLBACK else None,
                 )
             )
         self._metrics.observe_documents(
             len(results), sum(r.summary.num_document_sentences for r in results)
         )
+        self._metrics.observe_methods(methods)
         return results
 
     def require_ready(self) -> Predictor:
@@ -189,6 +205,19 @@ class SummarizerService:
                 raise InvalidRequestError(f"{job.field}: no sentences found") from None
             prepared.append((document, time.perf_counter() - started))
         return prepared
+
+    def _method(self, document: PreparedDocument) -> Method:
+        return choose_method(document.unknown_ratio, self._settings.max_unknown_ratio)
+
+    async def _score_by_method(
+        self, documents: list[PreparedDocument], methods: Sequence[Method]
+    ) -> list[Batched[list[float]]]:
+        """The model's scores for the documents it can read, the fallback's for the others."""
+        pairs = list(zip(documents, methods, strict=True))
+        by_model = iter(await self._score([d for d, m in pairs if m == MODEL]))
+        others = [d for d, m in pairs if m == FALLBACK]
+        by_fallback = iter(await anyio.to_thread.run_sync(rank_without_model, others))
+        return [next(by_model) if m == MODEL else next(by_fallback) for m in methods]
 
     async def _score(self, documents: list[PreparedDocument]) -> list[Batched[list[float]]]:
         if self._batcher is None:
@@ -220,3 +249,13 @@ _NOT_READY_MESSAGES = {
     State.FAILED: "the model failed to load; see the server log",
     State.STOPPING: "the service is shutting down",
 }
+
+
+def rank_without_model(documents: Sequence[PreparedDocument]) -> list[Batched[list[float]]]:
+    """Fallback scores of each document, timed as its 'inference' (it never queues)."""
+    results = []
+    for document in documents:
+        started = time.perf_counter()
+        scores = fallback_scores([s.text for s in document.sentences])
+        results.append(Batched(scores, 0.0, time.perf_counter() - started, 1))
+    return results

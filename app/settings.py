@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         default="INFO", description="logging level"
     )
     json_logs: bool = Field(default=False, description="one JSON object per log line")
+    max_unknown_ratio: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="above this share of word pieces unknown to the model's vocabulary, a text's "
+        "sentences are chosen by TextRank over characters instead of the model",
+    )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

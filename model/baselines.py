@@ -15,6 +15,8 @@ from model.types import Sentence
 
 # A system picks at most ``k`` of the document's sentences and returns their indices.
 System = Callable[[Sequence[Sentence], Example, int], list[int]]
+# What TextRank compares sentences by: the terms of one sentence.
+Terms = Callable[[str], Sequence[str]]
 
 DAMPING = 0.85
 STOP_WORDS = frozenset(rouge_tokens(" ".join(get_stop_words("english"))))
@@ -65,10 +67,10 @@ def pagerank(weights: np.ndarray, damping: float = DAMPING, iterations: int = 10
     return scores
 
 
-def textrank_weights(texts: Sequence[str]) -> np.ndarray:
-    """``textrank_similarity`` of every pair of sentences [S, S] (0 on the diagonal), computed
-    as one matrix product so that long documents stay fast."""
-    words = [content_words(text) for text in texts]
+def textrank_weights(texts: Sequence[str], terms: Terms = content_words) -> np.ndarray:
+    """``textrank_similarity`` of every pair of sentences [S, S] (0 on the diagonal) over their
+    ``terms``, computed as one matrix product so that long documents stay fast."""
+    words = [terms(text) for text in texts]
     vocabulary: dict[str, int] = {}
     occurs = [sorted({vocabulary.setdefault(w, len(vocabulary)) for w in ws}) for ws in words]
     incidence = np.zeros((len(texts), max(1, len(vocabulary))))  # [S, V] 1 where a word occurs
@@ -82,9 +84,10 @@ def textrank_weights(texts: Sequence[str]) -> np.ndarray:
     return weights
 
 
-def textrank_scores(texts: Sequence[str]) -> np.ndarray:
-    """TextRank score of each sentence: PageRank over content-word overlap similarity."""
-    return pagerank(textrank_weights(texts)) if len(texts) else np.zeros(0)
+def textrank_scores(texts: Sequence[str], terms: Terms = content_words) -> np.ndarray:
+    """TextRank score of each sentence: PageRank over the overlap of their terms (content words
+    unless told otherwise)."""
+    return pagerank(textrank_weights(texts, terms)) if len(texts) else np.zeros(0)
 
 
 def textrank(sentences: Sequence[Sentence], _example: Example, k: int) -> list[int]:

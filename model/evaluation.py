@@ -10,6 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from rouge_score import rouge_scorer
 
+from model.rouge_fast import RougeTokenizer
+
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 METRIC_LABELS = {"rouge1": "R-1", "rouge2": "R-2", "rougeLsum": "R-Lsum"}
 BOOTSTRAP_SAMPLES = 1000
@@ -36,11 +38,14 @@ def rouge_f1(predictions: Sequence[Sequence[str]], references: Sequence[Sequence
     """Per-document F1 of each metric in ``METRICS``: an array ``[N, 3]`` in [0, 1].
 
     Each summary is given as its sentences; they are joined with ``"\\n"`` so that ROUGE-Lsum
-    sees one sentence a line. Stemming is on, as in ROUGE-1.5.5 with ``-m``.
+    sees one sentence a line. Stemming is on, as in ROUGE-1.5.5 with ``-m``; CJK text is
+    scored over characters (``model.rouge_fast.rouge_tokens``).
     """
     if len(predictions) != len(references):
         raise ValueError("need as many predictions as references")
-    scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
+    # rouge-score's own tokenizer drops every CJK character; this one keeps them (and is the
+    # same as use_stemmer=True for other text).
+    scorer = rouge_scorer.RougeScorer(list(METRICS), tokenizer=RougeTokenizer())
     rows = []
     for prediction, reference in zip(predictions, references, strict=True):
         scores = scorer.score("\n".join(reference), "\n".join(prediction))

@@ -19,6 +19,7 @@ from model.centrality import with_centrality
 from model.checkpoint import LoadedCheckpoint, load_checkpoint
 from model.encoding import EncodedDocument, EncodingConfig, encode_document
 from model.errors import NoSentencesError
+from model.fallback import unknown_ratio
 from model.network import ExtractiveScorer, collate
 from model.ptb import detokenize
 from model.selection import summarize_scores
@@ -197,7 +198,8 @@ class Summarizer:
         encoded = encode_document(self.tokenizer, texts, self.encoding)
         if self.scorer.head_config.centrality:
             encoded = with_centrality(encoded, texts)
-        return PreparedDocument(text, sentences, encoded.num_tokens, encoded)
+        ratio = unknown_ratio(encoded, self.tokenizer.unk_token_id)
+        return PreparedDocument(text, sentences, encoded.num_tokens, encoded, ratio)
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         """One padded forward pass for all documents; a score per sentence of each."""
@@ -270,6 +272,7 @@ def model_card(loaded: LoadedCheckpoint, device: torch.device, precision: Precis
         pooling=loaded.config.head.pooling,
         training_data=list(meta.get("training_data") or []),
         dev_scores=dict(meta.get("dev_scores") or {}),
+        languages=list(meta.get("languages") or ["en"]),  # older checkpoints did not record it
         created=meta.get("created"),
         path=str(loaded.path),
     )

@@ -1,4 +1,4 @@
-"""Fast ROUGE-1/2 F1 with rouge-score's tokens and Porter stems, for the oracle's inner loop."""
+"""Fast ROUGE-1/2 F1 with rouge-score's tokens and stems (CJK: characters), for the oracle."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from nltk.stem import porter
 from rouge_score import tokenize as rouge_tokenize
+
+from model.languages import has_cjk, runs
 
 Ngram = tuple[str, ...]
 
@@ -28,8 +30,22 @@ _CACHED_STEMMER = _CachedStemmer()
 
 
 def rouge_tokens(text: str) -> list[str]:
-    """The tokens rouge-score scores for ``text`` with ``use_stemmer=True``."""
-    return list(rouge_tokenize.tokenize(text, _CACHED_STEMMER))
+    """The tokens rouge-score scores for ``text`` with ``use_stemmer=True``, and each CJK
+    character as a token of its own (rouge-score alone drops them all: ROUGE over characters)."""
+    if not has_cjk(text):
+        return list(rouge_tokenize.tokenize(text, _CACHED_STEMMER))
+    tokens: list[str] = []
+    for is_cjk, run in runs(text):
+        tokens.extend(run if is_cjk else rouge_tokenize.tokenize(run, _CACHED_STEMMER))
+    return tokens
+
+
+class RougeTokenizer:
+    """``rouge_tokens`` as the tokenizer rouge-score's ``RougeScorer`` takes."""
+
+    def tokenize(self, text: str) -> list[str]:
+        """The tokens ROUGE counts for ``text``."""
+        return rouge_tokens(text)
 
 
 def ngram_counts(tokens: Sequence[str], n: int) -> Counter[Ngram]:

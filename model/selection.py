@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from model.languages import units, word_count
 from model.types import Budget, ScoredSentence, Sentence, Summary
 
-_WORD = re.compile(r"\w+")
+__all__ = ["select_sentences", "summarize_scores", "trigrams", "word_count"]
 
 
 def trigrams(text: str) -> set[tuple[str, ...]]:
-    """Lower-cased word trigrams of a sentence."""
-    words = _WORD.findall(text.lower())
+    """Lower-cased word trigrams of a sentence; in CJK text a character is a word, so there
+    they are character trigrams (see ``model.languages.units``)."""
+    words = units(text)
     return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
-
-
-def word_count(text: str) -> int:
-    """Whitespace-separated words, as a reader would count them."""
-    return len(text.split())
 
 
 def select_sentences(

@@ -1,4 +1,5 @@
-"""Sentence splitting with character offsets: Punkt for running text, a token rule for PTB text."""
+"""Sentence splitting with character offsets: Punkt for running text, a token rule for PTB text,
+and sentence-final punctuation for text in scripts written without spaces (Chinese, Japanese)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Literal
 
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
+from model.languages import CJK_CHARACTERS, has_cjk
 from model.types import Sentence
 
 SplitMode = Literal["auto", "punkt", "ptb"]
@@ -37,6 +39,15 @@ _ELLIPSIS_END = re.compile(r"(?:…|\.\.\.)(?=\s+[\"“‘'(\[]?[A-Z])")
 # quote or bracket tokens.
 _PTB_SENTENCE_END = re.compile(r"(?:^|(?<=\s))[.!?]+(?:\s+(?:''|'|\"|-rrb-|-rsb-|\)))*(?=\s|$)")
 _PUNCTUATION = frozenset(".,!?;:")
+# CJK text ends a sentence at 。！？ (and the half-width ｡), at …… (the six-dot ellipsis), and at
+# . ! ? written right after a CJK character; closing quotes and brackets after the end stay with
+# the sentence. An end followed by ，、：； is inside a sentence (“好！”他说 is split, “好！”，他说
+# is not). Atomic, so that the comma test cannot give back part of the end.
+_CJK_CLOSERS = "」』”’）)】》〉〕\"'\\]"
+_CJK_END = re.compile(
+    f"(?>(?:[。！？｡]|……|(?<=[{CJK_CHARACTERS}])[.!?])[。！？｡.!?…]*[{_CJK_CLOSERS}]*)"
+    "(?![，,、：:；;])"
+)
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +111,18 @@ def _punkt_spans(paragraph: str) -> Iterator[tuple[int, int]]:
         yield pending
 
 
+def _cjk_spans(paragraph: str) -> Iterator[tuple[int, int]]:
+    """Spans of a paragraph holding CJK text: cut after each CJK sentence end, and any English
+    between the ends split by Punkt (mixed text)."""
+    start = 0
+    ends = [match.end() for match in _CJK_END.finditer(paragraph)]
+    for end in [*ends, len(paragraph)]:
+        if paragraph[start:end].strip():
+            for a, b in _punkt_spans(paragraph[start:end]):
+                yield start + a, start + b
+        start = end
+
+
 def _split_at_ellipses(
     paragraph: str, spans: Iterator[tuple[int, int]]
 ) -> Iterator[tuple[int, int]]:
@@ -121,13 +144,22 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     return left, left + len(stripped)
 
 
+def _paragraph_spans(paragraph: str, use_ptb: bool) -> Iterator[tuple[int, int]]:
+    """The sentence spans of one paragraph by the rule that fits its text."""
+    if use_ptb:
+        return _ptb_spans(paragraph)
+    if has_cjk(paragraph):
+        return _cjk_spans(paragraph)
+    return _punkt_spans(paragraph)
+
+
 def split_sentences(text: str, mode: SplitMode = "auto") -> list[Sentence]:
     """Split ``text`` into sentences with offsets; ``text[s.start:s.end] == s.text`` for each."""
     use_ptb = mode == "ptb" or (mode == "auto" and looks_ptb_tokenized(text))
     sentences: list[Sentence] = []
     for p_start, p_end in _blocks(text):
         paragraph = text[p_start:p_end]
-        spans = _ptb_spans(paragraph) if use_ptb else _punkt_spans(paragraph)
+        spans = _paragraph_spans(paragraph, use_ptb)
         for start, end in spans:
             span = _trimmed(text, p_start + start, p_start + end)
             if span is not None:

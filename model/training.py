@@ -26,6 +26,7 @@ from model.inference import (
     score_encoded,
     sentence_probabilities,
 )
+from model.languages import languages_of_files
 from model.network import (
     ExtractiveScorer,
     collate,
@@ -425,6 +426,7 @@ def write_checkpoint(
         "id": Path(config.out_dir).name,
         "version": f"step-{progress.step}",
         "training_data": [Path(f).name for f in config.train_files],
+        "languages": languages_of_files(config.train_files),
         "training_config": config.to_dict(),
         "command": config.command,
         "step": progress.step,
@@ -446,6 +448,7 @@ def model_card(config: TrainConfig, meta: dict[str, Any]) -> str:
         f"- head: {config.model.head.kind}, pooling: {config.model.head.pooling}\n"
         f"- trained on: {', '.join(meta['training_data'])}; steps: {meta['step']}; "
         f"seed {config.seed}\n"
+        f"- languages (by the script of the training articles): {', '.join(meta['languages'])}\n"
         f"- dev (first {config.dev_limit} documents of each dev file, budgets "
         f"{config.dev_budgets or config.dev_budget_sentences}, trigram "
         f"blocking, fast ROUGE): R-1 {scores.get('rouge1', float('nan')):.2f}, "

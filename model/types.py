@@ -97,6 +97,7 @@ class PreparedDocument:
     sentences: list[Sentence]
     num_tokens: int
     encoded: EncodedDocument | None = field(default=None, repr=False)
+    unknown_ratio: float = 0.0  # share of its word pieces the model's vocabulary does not know
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ class ModelCard:
     pooling: str | None = None
     training_data: list[str] = field(default_factory=list)
     dev_scores: dict[str, float] = field(default_factory=dict)
+    languages: list[str] = field(default_factory=lambda: ["en"])  # by script; older: English
     created: str | None = None
     path: str | None = None  # where the checkpoint lies on this machine: never shown to clients
 
