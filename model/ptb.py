@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from model.sentences import split_sentences
 from model.types import Sentence
 
 # Detecting tokenized text is model.sentences.looks_ptb_tokenized: the splitter owns it.
@@ -105,8 +106,6 @@ def ptb_to_prose(article: str, capitalise: bool = True) -> tuple[str, list[Sente
     ``capitalise`` gives each sentence the capital first letter prose has (names stay lower case,
     which the uncased encoder does not see anyway).
     """
-    from model.sentences import split_sentences  # sentences imports nothing from here
-
     prose, sentences = detokenize_sentences(split_sentences(article, mode="ptb"))
     if not capitalise:
         return prose, sentences

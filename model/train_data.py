@@ -25,7 +25,7 @@ from model.network import ExtractiveScorer, collate, select_pooling
 from model.oracle import oracle_labels
 from model.sentences import split_sentences
 from model.train_config import TrainConfig
-from model.types import Budget
+from model.types import Budget, Sentence
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,10 @@ class TrainItem:
 
 @dataclass
 class DevItem:
-    """A dev document: encoded windows, sentence texts, the reference and the summary budget."""
+    """A dev document: encoded windows, its sentences, the reference and the summary budget."""
 
     encoded: EncodedDocument
-    sentences: list[str]
+    sentences: list[Sentence]
     reference: list[str]
     budget: Budget
     source: int = 0  # which dev file
@@ -161,11 +161,7 @@ def load_dev_items(tokenizer: Any, config: TrainConfig) -> list[DevItem]:
                 continue
             encoded = encode_for_head(tokenizer, texts, config)
             budget = Budget(parse_budget(spec, example.summary_sentences))
-            items.append(
-                DevItem(
-                    encoded, [s.text for s in sentences], example.summary_sentences, budget, source
-                )
-            )
+            items.append(DevItem(encoded, sentences, example.summary_sentences, budget, source))
     return items
 
 

@@ -37,7 +37,7 @@ from model.network import (
     pad_vectors,
 )
 from model.rouge_fast import rouge12_text
-from model.selection import select_sentences
+from model.selection import summarize_scores
 from model.train_config import TrainConfig, check_resume, write_config
 from model.train_data import (
     DevItem,
@@ -75,9 +75,10 @@ def validate(score: ScoreFunction, items: Sequence[DevItem]) -> dict[str, float]
         indices = range(start, min(start + 8, len(items)))
         for index, doc_scores in zip(indices, score(indices), strict=True):
             item = items[index]
-            chosen = select_sentences(item.sentences, doc_scores, item.budget)
+            # The service's own rule picks the sentences, so validation scores what users get.
+            summary = summarize_scores(item.sentences, doc_scores, item.budget)
             r1, r2 = rouge12_text(
-                "\n".join(item.sentences[i] for i in chosen), "\n".join(item.reference)
+                "\n".join(s.text for s in summary.sentences), "\n".join(item.reference)
             )
             total = sums.setdefault(item.source, [0.0, 0.0, 0.0])
             total[0], total[1], total[2] = total[0] + r1, total[1] + r2, total[2] + 1
