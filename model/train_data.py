@@ -8,12 +8,13 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 from tqdm import tqdm
 
 from model.centrality import with_centrality
@@ -190,6 +191,38 @@ def sentence_features(
     return features
 
 
+def feature_settings(config: TrainConfig, dtype: torch.dtype) -> str:
+    """A hash of what shapes a document's vectors besides the document: encoder, kind, precision."""
+    kind = "layers" if config.model.head.layer_mix else "cls+mean"
+    settings = [encoder_fingerprint(config.model.base_encoder), kind, str(dtype)]
+    return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]
+
+
+def document_digest(encoded: EncodedDocument) -> str:
+    """A hash of what the encoder reads of a document and which window scores each sentence."""
+    windows = [[w.input_ids, w.segment_ids, w.sentence_starts] for w in encoded.windows]
+    return hashlib.sha256(json.dumps([windows, encoded.owner]).encode()).hexdigest()
+
+
+def load_cached_vectors(folder: Path, wanted: set[str]) -> dict[str, torch.Tensor]:
+    """The vectors of the ``wanted`` documents that any shard in ``folder`` holds."""
+    found: dict[str, torch.Tensor] = {}
+    for shard in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(shard), framework="pt") as stored:
+            for digest in wanted.intersection(stored.keys()) - found.keys():
+                found[digest] = stored.get_tensor(digest)
+    return found
+
+
+def save_shard(folder: Path, vectors: dict[str, torch.Tensor]) -> None:
+    """Add a shard of document vectors to ``folder``, atomically (several ranks may write)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256("".join(sorted(vectors)).encode()).hexdigest()[:16]
+    staging = folder / f"{name}.{os.getpid()}.tmp"
+    save_file({d: v.contiguous() for d, v in vectors.items()}, str(staging))
+    os.replace(staging, folder / f"{name}.safetensors")
+
+
 def cached_features(
     scorer: ExtractiveScorer,
     documents: Sequence[EncodedDocument],
@@ -199,46 +232,26 @@ def cached_features(
     device: torch.device,
     dtype: torch.dtype,
 ) -> list[torch.Tensor]:
-    """Sentence vectors of the head's pooling, cached under a hash of what shapes them.
+    """Sentence vectors of the head's pooling, cached per document.
 
-    The cache keeps both the [CLS] and the mean vectors, so runs that differ only in pooling
-    (or in anything about the head) share one pass of the encoder over the data.
+    A document's vectors are keyed by a hash of its encoder input, so every run that reads the
+    same document with the same encoder shares one encoder pass over it, whatever files it
+    was read from, however they are combined and whatever the head. The cache keeps both the
+    [CLS] and the mean vectors (or every layer's), so runs that differ only in pooling share it.
     """
-    # Training documents are cut to their first windows; dev documents are scored whole.
-    limit, windows, files = (
-        (config.dev_limit, None, config.dev_files)
-        if key == "dev"
-        else (config.limit, config.max_train_windows, config.train_files)
-    )
-    digest = hashlib.sha256(
-        json.dumps(
-            [
-                key,
-                [file_sha256(Path(f)) for f in files],
-                text_code_digest(),
-                config.text_form,
-                encoder_fingerprint(config.model.base_encoder),
-                asdict(config.model.encoding),
-                "layers" if config.model.head.layer_mix else "cls+mean",
-                windows,
-                limit,
-                str(dtype),
-                len(documents),
-            ],
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()[:16]
-    path = Path(config.cache_dir) / f"features-{digest}.safetensors"
-    if path.is_file():
-        stored = load_file(str(path))
-        features = [stored[str(i)].float() for i in range(len(documents))]
-    else:
-        features = sentence_features(scorer, documents, pad_id, device, dtype, f"features {key}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_suffix(f".{os.getpid()}.tmp")  # several ranks may write at once
-        save_file({str(i): f.contiguous() for i, f in enumerate(features)}, str(staging))
-        os.replace(staging, path)
-        features = [f.float() for f in features]
+    folder = Path(config.cache_dir) / f"features-{feature_settings(config, dtype)}"
+    digests = [document_digest(d) for d in documents]
+    vectors = load_cached_vectors(folder, set(digests))
+    missing = [i for i, d in enumerate(digests) if d not in vectors]
+    if missing:
+        logger.info("features %s: %d of %d documents to encode", key, len(missing), len(digests))
+        computed = sentence_features(
+            scorer, [documents[i] for i in missing], pad_id, device, dtype, f"features {key}"
+        )
+        fresh = {digests[i]: v for i, v in zip(missing, computed, strict=True)}
+        save_shard(folder, fresh)
+        vectors.update(fresh)
+    features = [vectors[d].float() for d in digests]
     if config.model.head.layer_mix:
         return features
     return [select_pooling(f, config.model.head.pooling) for f in features]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 import torch
 
+from model import train_data
 from model.encoder import ModelConfig, build_scorer, load_tokenizer
 from model.network import Pooling, collate
 from model.train_config import TrainConfig
@@ -33,7 +36,7 @@ def test_cached_features_serve_each_pooling_from_one_file(
             direct = scorer.sentence_vectors(batch, pooling)[0]
         assert len(features) == len(documents)
         torch.testing.assert_close(features[0], direct, rtol=1e-5, atol=1e-5)
-    assert len(list(Path(config.cache_dir).glob("features-*.safetensors"))) == 1
+    assert len(list(Path(config.cache_dir).glob("features-*/*.safetensors"))) == 1
     config.model = replace(frozen, head=replace(frozen.head, pooling="mean", layer_mix=True))
     mixed = build_scorer(config.model).eval()
     cpu = torch.device("cpu")
@@ -42,4 +45,34 @@ def test_cached_features_serve_each_pooling_from_one_file(
     with torch.inference_mode():
         top_mean = scorer.sentence_vectors(batch, "mean")[0]
     torch.testing.assert_close(layered[0][:, -32:], top_mean, rtol=1e-5, atol=1e-5)
-    assert len(list(Path(config.cache_dir).glob("features-*.safetensors"))) == 2
+    assert len(list(Path(config.cache_dir).glob("features-*/*.safetensors"))) == 2
+
+
+def test_cached_features_are_shared_by_documents_whatever_the_files(
+    tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen = replace(tiny_config, top_layers=0)
+    config = TrainConfig([str(toy_jsonl)], str(tmp_path / "run"), model=frozen)
+    config.cache_dir = str(tmp_path / "cache")
+    tokenizer = load_tokenizer(frozen.base_encoder)
+    scorer = build_scorer(frozen).eval()
+    documents = [item.encoded for item in load_train_items(config, tokenizer)]
+    pad_id, cpu = int(tokenizer.pad_token_id or 0), torch.device("cpu")
+    first = cached_features(scorer, documents, "train", config, pad_id, cpu, torch.float32)
+    encoded: list[int] = []
+    real = train_data.sentence_features
+
+    def counting(scorer: Any, docs: Any, *args: Any) -> list[torch.Tensor]:
+        encoded.append(len(docs))
+        return real(scorer, docs, *args)
+
+    monkeypatch.setattr(train_data, "sentence_features", counting)
+    reordered = list(reversed(documents[1:]))
+    again = cached_features(scorer, reordered, "dev", config, pad_id, cpu, torch.float32)
+    assert encoded == []  # another subset, in another order: nothing encoded again
+    for vectors, expected in zip(again, reversed(first[1:]), strict=True):
+        torch.testing.assert_close(vectors, expected)
+    assert documents[0].num_sentences > 1
+    changed = replace(documents[0], owner=documents[0].owner[:-1])  # one sentence fewer scored
+    cached_features(scorer, [*documents, changed], "train", config, pad_id, cpu, torch.float32)
+    assert encoded == [1]  # only the changed document is encoded
