@@ -34,7 +34,7 @@ class BatchFailedError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Batched(Generic[ResultT]):
+class BatchedResult(Generic[ResultT]):
     """An item's result with the time it spent queued and in its batch's run."""
 
     value: ResultT
@@ -44,7 +44,7 @@ class Batched(Generic[ResultT]):
 
 
 @dataclass(frozen=True, slots=True)
-class BatchReport:
+class BatchStats:
     """What one batch did, for metrics."""
 
     size: int
@@ -58,7 +58,7 @@ class BatchReport:
 class _Entry(Generic[ItemT, ResultT]):
     item: ItemT
     cost: int
-    future: asyncio.Future[Batched[ResultT]]
+    future: asyncio.Future[BatchedResult[ResultT]]
     arrived: float = field(default_factory=time.monotonic)
 
 
@@ -79,7 +79,7 @@ class Batcher(Generic[ItemT, ResultT]):
         max_batch_cost: int,
         max_wait_s: float,
         max_queue: int,
-        on_batch: Callable[[BatchReport], None] | None = None,
+        on_batch: Callable[[BatchStats], None] | None = None,
     ) -> None:
         if max_batch_size < 1 or max_batch_cost < 1 or max_queue < 1 or max_wait_s < 0:
             raise ValueError("batch limits and queue size must be positive")
@@ -115,7 +115,7 @@ class Batcher(Generic[ItemT, ResultT]):
 
     def submit_many(
         self, items: Sequence[tuple[ItemT, int]]
-    ) -> list[asyncio.Future[Batched[ResultT]]]:
+    ) -> list[asyncio.Future[BatchedResult[ResultT]]]:
         """Queue `(item, cost)` pairs all together or not at all; await the returned futures.
 
         Cancelling a future before its batch runs drops the item from the batch.
@@ -131,7 +131,7 @@ class Batcher(Generic[ItemT, ResultT]):
         self._wakeup.set()
         return [entry.future for entry in entries]
 
-    async def submit(self, item: ItemT, cost: int) -> Batched[ResultT]:
+    async def submit(self, item: ItemT, cost: int) -> BatchedResult[ResultT]:
         """Queue one item and wait for its result."""
         (future,) = self.submit_many([(item, cost)])
         return await future
@@ -241,7 +241,7 @@ class Batcher(Generic[ItemT, ResultT]):
         for entry, value in zip(batch, results, strict=True):
             if not entry.future.done():  # cancelled while running: nobody is waiting
                 queued_s = started - entry.arrived
-                entry.future.set_result(Batched(value, queued_s, run_s, len(batch)))
+                entry.future.set_result(BatchedResult(value, queued_s, run_s, len(batch)))
 
     def _finish(
         self, batch: list[_Entry[ItemT, ResultT]], started: float, padded_cost: int, failed: bool
@@ -251,7 +251,7 @@ class Batcher(Generic[ItemT, ResultT]):
         if self._on_batch is not None:
             queued = [started - entry.arrived for entry in batch]
             try:
-                self._on_batch(BatchReport(len(batch), padded_cost, queued, run_s, failed))
+                self._on_batch(BatchStats(len(batch), padded_cost, queued, run_s, failed))
             except Exception:  # a broken observer must not stop the collector
                 logger.exception("batch observer failed")
         return run_s

@@ -14,7 +14,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from app.batcher import BatchReport
+from app.batcher import BatchStats
 from model.types import ModelCard
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -94,7 +94,7 @@ class Metrics:
         }
         self.model.info({name: value for name, value in labels.items() if value is not None})
 
-    def observe_batch(self, report: BatchReport) -> None:
+    def observe_batch(self, report: BatchStats) -> None:
         """Record one batch (the batcher calls this from the event loop)."""
         if report.failed:
             self.failed_batches.inc()

@@ -12,7 +12,7 @@ from enum import StrEnum
 import anyio.to_thread
 
 from app.batcher import (
-    Batched,
+    BatchedResult,
     Batcher,
     BatcherClosedError,
     BatchFailedError,
@@ -211,7 +211,7 @@ class SummarizerService:
 
     async def _score_by_method(
         self, documents: list[PreparedDocument], methods: Sequence[Method]
-    ) -> list[Batched[list[float]]]:
+    ) -> list[BatchedResult[list[float]]]:
         """The model's scores for the documents it can read, the fallback's for the others."""
         pairs = list(zip(documents, methods, strict=True))
         by_model = iter(await self._score([d for d, m in pairs if m == MODEL]))
@@ -219,7 +219,7 @@ class SummarizerService:
         by_fallback = iter(await anyio.to_thread.run_sync(rank_without_model, others))
         return [next(by_model) if m == MODEL else next(by_fallback) for m in methods]
 
-    async def _score(self, documents: list[PreparedDocument]) -> list[Batched[list[float]]]:
+    async def _score(self, documents: list[PreparedDocument]) -> list[BatchedResult[list[float]]]:
         if self._batcher is None:
             raise NotReadyError("the service is not ready")
         try:
@@ -251,11 +251,11 @@ _NOT_READY_MESSAGES = {
 }
 
 
-def rank_without_model(documents: Sequence[PreparedDocument]) -> list[Batched[list[float]]]:
+def rank_without_model(documents: Sequence[PreparedDocument]) -> list[BatchedResult[list[float]]]:
     """Fallback scores of each document, timed as its 'inference' (it never queues)."""
     results = []
     for document in documents:
         started = time.perf_counter()
         scores = fallback_scores([s.text for s in document.sentences])
-        results.append(Batched(scores, 0.0, time.perf_counter() - started, 1))
+        results.append(BatchedResult(scores, 0.0, time.perf_counter() - started, 1))
     return results

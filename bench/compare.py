@@ -93,8 +93,8 @@ def systems(dtypes: Sequence[str], with_peer: bool, slow_limit: int | None) -> l
 
 def load_documents(dataset: Dataset, limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` documents with their reference, length budget and sentences."""
-    from model.data import read_jsonl
     from model.inference import split_for_encoder
+    from model.text.data import read_jsonl
 
     docs = []
     for example in islice(read_jsonl(dataset.path), limit):
@@ -195,7 +195,7 @@ def cached_run(
 
 def score(docs: Sequence[dict[str, Any]], chosen: Sequence[Sequence[int]]) -> Any:
     """Per-document ROUGE F1 ``[N, 3]`` of the chosen sentences (the project's scorer)."""
-    from model.evaluation import rouge_f1
+    from model.evaluation.rouge import rouge_f1
 
     pairs = zip(docs, chosen, strict=True)
     predictions = [[doc["texts"][i] for i in sorted(picked)] for doc, picked in pairs]
@@ -206,7 +206,7 @@ def summarize_run(
     system: System, output: dict[str, Any], documents: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
     """Per dataset: per-document scores, docs/s; plus the worker's peak memory and notes."""
-    from model.evaluation import report
+    from model.evaluation.rouge import report
 
     row: dict[str, Any] = {"label": system.label, "kind": system.kind, "arg": system.arg}
     if "error" in output:
@@ -227,7 +227,7 @@ def summarize_run(
 
 def paired_gain(a: Any, b: Any) -> dict[str, float]:
     """The paired bootstrap interval of the mean R-1 difference ``a - b``, in points."""
-    from model.evaluation import intervals
+    from model.evaluation.rouge import intervals
 
     return intervals(a - b)[0].as_dict()
 

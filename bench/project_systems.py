@@ -29,7 +29,7 @@ class ProjectTokenizer:
 
     def to_sentences(self, paragraph: str) -> list[str]:
         """The project's sentences (sumy's own needs nltk punkt data)."""
-        from model.sentences import split_sentences
+        from model.text.sentences import split_sentences
 
         return [s.text for s in split_sentences(paragraph)]
 
@@ -40,7 +40,7 @@ class ProjectTokenizer:
 
 def sentence_lists(docs: Sequence[dict[str, Any]]) -> list[list[Any]]:
     """Each document's sentences, split as the evaluation splits them."""
-    from model.sentences import split_sentences
+    from model.text.sentences import split_sentences
 
     return [split_sentences(doc["article"]) for doc in docs]
 
@@ -80,7 +80,7 @@ def sumy_picker(name: str) -> Picker:
 def baseline_picker(name: str) -> Picker:
     """Lead-3, the oracle or the project's TextRank (`model.baselines`)."""
     from model.baselines import SYSTEMS
-    from model.data import Example
+    from model.text.data import Example
 
     system = SYSTEMS[name]
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sumy.utils import get_stop_words
 
-from model.data import Example
-from model.oracle import oracle_labels
-from model.rouge_fast import rouge_tokens
+from model.evaluation.rouge_fast import rouge_tokens
+from model.text.data import Example
+from model.training.oracle import oracle_labels
 from model.types import Sentence
 
 # A system picks at most ``k`` of the document's sentences and returns their indices.

@@ -16,7 +16,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import PreTrainedTokenizerBase
 
-from model.encoder import (
+from model.errors import InputError
+from model.network.encoder import (
     ModelConfig,
     build_scorer,
     encoder_fingerprint,
@@ -24,8 +25,7 @@ from model.encoder import (
     load_tokenizer,
     trainable_state,
 )
-from model.errors import InputError
-from model.network import ExtractiveScorer
+from model.network.scorer import ExtractiveScorer
 
 FORMAT_VERSION = 1
 CONFIG_FILE, WEIGHTS_FILE, META_FILE, CARD_FILE = (

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from model.languages import character_ngrams
+from model.text.languages import character_ngrams
 
 if TYPE_CHECKING:  # the service imports this module; it must not pull in numpy or transformers
-    from model.encoding import EncodedDocument
+    from model.network.inputs import EncodedDocument
 
 Method = Literal["model", "textrank-fallback"]
 MODEL: Method = "model"

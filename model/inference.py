@@ -15,15 +15,15 @@ import torch
 from torch import nn
 from transformers import PreTrainedTokenizerBase
 
-from model.centrality import with_centrality
 from model.checkpoint import LoadedCheckpoint, load_checkpoint
-from model.encoding import EncodedDocument, EncodingConfig, encode_document
 from model.errors import NoSentencesError
 from model.fallback import unknown_ratio
-from model.network import ExtractiveScorer, collate
-from model.ptb import detokenize
+from model.network.centrality import with_centrality
+from model.network.inputs import EncodedDocument, EncodingConfig, encode_document
+from model.network.scorer import ExtractiveScorer, collate
 from model.selection import summarize_scores
-from model.sentences import looks_ptb_tokenized, split_sentences
+from model.text.ptb import detokenize
+from model.text.sentences import looks_ptb_tokenized, split_sentences
 from model.types import Budget, DtypeName, ModelCard, PreparedDocument, Sentence, Summary
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model.languages import units, word_count
+from model.text.languages import units, word_count
 from model.types import Budget, ScoredSentence, Sentence, Summary
 
 __all__ = ["select_sentences", "summarize_scores", "trigrams", "word_count"]
@@ -12,7 +12,7 @@ __all__ = ["select_sentences", "summarize_scores", "trigrams", "word_count"]
 
 def trigrams(text: str) -> set[tuple[str, ...]]:
     """Lower-cased word trigrams of a sentence; in CJK text a character is a word, so there
-    they are character trigrams (see ``model.languages.units``)."""
+    they are character trigrams (see ``model.text.languages.units``)."""
     words = units(text)
     return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 

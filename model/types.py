@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from model.encoding import EncodedDocument
+    from model.network.inputs import EncodedDocument
 
 DEFAULT_NUM_SENTENCES = 3
 # Inference precisions by torch's names; "auto" (the default) picks one for the device.

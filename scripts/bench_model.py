@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from model.inference import Summarizer, autocast, encoded_of, load_summarizer, split_for_encoder
-from model.network import collate
+from model.network.scorer import collate
 
 
 def one_window_texts(summarizer: Summarizer, articles: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from model.sentences import split_sentences
+from model.text.sentences import split_sentences
 
 CASES = Path(__file__).resolve().parents[1] / "tests" / "model" / "fixtures" / "zh_sentences.json"
 Splitter = Callable[[str], list[str]]

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from model.ptb import ptb_to_prose
-from model.sentences import split_sentences
+from model.text.ptb import ptb_to_prose
+from model.text.sentences import split_sentences
 
 Spans = list[tuple[int, int]]
 Splitter = Callable[[str], Spans]

@@ -2,7 +2,7 @@
 
 Prints ROUGE of our TextRank and of sumy's `TextRankSummarizer` on the same sentences, and the
 share of sentences that our `detokenize` and nltk's `TreebankWordDetokenizer` write alike,
-with the first differences. The comments in model/baselines.py and model/ptb.py quote the
+with the first differences. The comments in model/baselines.py and model/text/ptb.py quote the
 figures; run this to check them.
 
     python scripts/compare_with_libraries.py [--data ../shared/data/cnndm/dev.jsonl] [--k 3]
@@ -22,10 +22,10 @@ from sumy.models.dom import Sentence as SumySentence
 from sumy.summarizers.text_rank import TextRankSummarizer
 
 from model.baselines import STOP_WORDS, content_words, textrank
-from model.data import Example, read_jsonl
-from model.evaluation import METRICS, rouge_f1
-from model.ptb import ESCAPES, detokenize
-from model.sentences import split_sentences
+from model.evaluation.rouge import METRICS, rouge_f1
+from model.text.data import Example, read_jsonl
+from model.text.ptb import ESCAPES, detokenize
+from model.text.sentences import split_sentences
 from model.types import Sentence
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cnndm" / "dev.jsonl"

@@ -6,9 +6,9 @@ import argparse
 import time
 from collections.abc import Sequence
 
-from model.data import read_jsonl
-from model.oracle import oracle_labels
-from model.sentences import split_sentences
+from model.text.data import read_jsonl
+from model.text.sentences import split_sentences
+from model.training.oracle import oracle_labels
 from model.types import Budget
 
 

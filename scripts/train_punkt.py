@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nltk.tokenize.punkt import PunktTrainer
 
-from model.sentences import PUNKT_PARAMS_PATH, SEED_ABBREVIATIONS
+from model.text.sentences import PUNKT_PARAMS_PATH, SEED_ABBREVIATIONS
 
 
 def read_articles(paths: list[Path]) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from model.encoder import ModelConfig
+    from model.network.encoder import ModelConfig
 
 
 @pytest.fixture
@@ -28,9 +28,9 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_config(tiny_encoder_dir: Path) -> ModelConfig:
     """A model config on the tiny encoder: top layer + small Transformer head, short windows."""
-    from model.encoder import ModelConfig
-    from model.encoding import EncodingConfig
-    from model.network import HeadConfig
+    from model.network.encoder import ModelConfig
+    from model.network.inputs import EncodingConfig
+    from model.network.scorer import HeadConfig
 
     return ModelConfig(
         base_encoder=str(tiny_encoder_dir),
@@ -45,7 +45,7 @@ def tiny_config(tiny_encoder_dir: Path) -> ModelConfig:
 def tiny_checkpoint(tiny_config: ModelConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint of a freshly initialised tiny scorer."""
     from model.checkpoint import save_checkpoint
-    from model.encoder import build_scorer, load_tokenizer
+    from model.network.encoder import build_scorer, load_tokenizer
 
     directory = tmp_path_factory.mktemp("ckpt") / "tiny"
     tokenizer = load_tokenizer(tiny_config.base_encoder)

@@ -7,7 +7,7 @@ import pytest
 
 from bench import compare, project_systems
 from bench.peer_bert_extractive import GivenSentences
-from model.evaluation import report
+from model.evaluation.rouge import report
 
 ARTICLE = (
     "The council approved the budget on Monday. It raises school spending by ten percent. "

@@ -13,10 +13,10 @@ from typing import Any, get_args
 
 from model.baselines import SYSTEMS, System
 from model.commands.options import add_model_options, positive_int, ratio
-from model.data import Example, detokenize_example, read_jsonl
 from model.errors import InputError
-from model.evaluation import BOOTSTRAP_SAMPLES, Scores, format_table, report, rouge_f1
-from model.sentences import SplitMode, split_sentences
+from model.evaluation.rouge import BOOTSTRAP_SAMPLES, Scores, format_table, report, rouge_f1
+from model.text.data import Example, detokenize_example, read_jsonl
+from model.text.sentences import SplitMode, split_sentences
 from model.types import Budget, Sentence
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import shlex
 import sys
 
 from model.commands.dataclass_options import FieldOption, add_field_options, build
-from model.train_config import ConfigError, TrainConfig
+from model.training.config import ConfigError, TrainConfig
 
 OPTION_GROUPS: dict[str, list[FieldOption]] = {
     "data": [
@@ -88,7 +88,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Train and print where the best checkpoint is."""
-    from model.training import train  # torch loads only when there is work
+    from model.training.loop import train  # torch loads only when there is work
 
     best = train(config_from_args(args))
     print(f"best checkpoint: {best}")

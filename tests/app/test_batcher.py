@@ -9,11 +9,11 @@ import time
 import pytest
 
 from app.batcher import (
-    Batched,
+    BatchedResult,
     Batcher,
     BatcherClosedError,
     BatchFailedError,
-    BatchReport,
+    BatchStats,
     QueueFullError,
 )
 
@@ -55,7 +55,7 @@ def make(recorder: Recorder, **limits: float) -> Batcher[int, int]:
 
 async def occupy_worker(
     batcher: Batcher[int, int], recorder: Recorder
-) -> asyncio.Future[Batched[int]]:
+) -> asyncio.Future[BatchedResult[int]]:
     """Send one item and wait until the (held) worker has it, so the next items queue up."""
     task = asyncio.ensure_future(batcher.submit(0, 1))
     while not recorder.threads:
@@ -206,7 +206,7 @@ async def test_close_does_not_wait_for_a_batch_to_fill() -> None:
 
 
 async def test_reports_each_batch() -> None:
-    reports: list[BatchReport] = []
+    reports: list[BatchStats] = []
     batcher: Batcher[int, int] = Batcher(
         Recorder(),
         max_batch_size=8,

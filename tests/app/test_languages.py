@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from model.languages import has_cjk
-from model.sentences import split_sentences
+from model.text.languages import has_cjk
+from model.text.sentences import split_sentences
 from model.types import PreparedDocument
 from tests.app.fakes import FakePredictor
 from tests.app.harness import ARTICLE as ENGLISH
@@ -75,12 +75,12 @@ async def test_the_threshold_is_a_setting() -> None:
 
 
 async def test_a_checkpoint_with_a_chinese_vocabulary_scores_chinese(tmp_path: Path) -> None:
-    from model.encoder import ModelConfig
-    from model.encoding import EncodingConfig
     from model.inference import load_summarizer
-    from model.network import HeadConfig
-    from model.train_config import TrainConfig
-    from model.training import train
+    from model.network.encoder import ModelConfig
+    from model.network.inputs import EncodingConfig
+    from model.network.scorer import HeadConfig
+    from model.training.config import TrainConfig
+    from model.training.loop import train
     from tests.tiny_model import write_tiny_encoder
 
     encoder = write_tiny_encoder(tmp_path / "tiny-zh", extra_vocab=chinese_characters())

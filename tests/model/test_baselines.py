@@ -15,7 +15,7 @@ from model.baselines import (
     textrank_scores,
     textrank_similarity,
 )
-from model.data import Example
+from model.text.data import Example
 from tests.helpers import as_sentences
 
 ARTICLE = as_sentences(

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from model.baselines import content_words, textrank_similarity, textrank_weights
-from model.centrality import centrality_features
-from model.encoder import ModelConfig
 from model.inference import load_summarizer
-from model.train_config import TrainConfig
-from model.training import train
+from model.network.centrality import centrality_features
+from model.network.encoder import ModelConfig
+from model.training.config import TrainConfig
+from model.training.loop import train
 
 SENTENCES = [
     "The council approved the school budget on Monday.",

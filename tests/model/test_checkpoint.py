@@ -17,9 +17,9 @@ from model.checkpoint import (
     save_checkpoint,
     verify_checkpoint,
 )
-from model.encoder import ModelConfig, build_scorer, load_tokenizer
-from model.encoding import encode_document
 from model.inference import score_encoded
+from model.network.encoder import ModelConfig, build_scorer, load_tokenizer
+from model.network.inputs import encode_document
 from tests.tiny_model import write_tiny_encoder
 
 SENTENCES = ["the market rose.", "the team won the game.", "a film of news."]

@@ -9,11 +9,11 @@ from rouge_score import rouge_scorer
 from rouge_score.tokenizers import DefaultTokenizer
 
 from model.baselines import content_words, textrank_scores
-from model.evaluation import METRICS, rouge_f1
+from model.evaluation.rouge import METRICS, rouge_f1
+from model.evaluation.rouge_fast import rouge12_text, rouge_tokens
 from model.fallback import FALLBACK, MODEL, choose_method, fallback_scores, unknown_ratio
-from model.oracle import oracle_labels
-from model.rouge_fast import rouge12_text, rouge_tokens
 from model.selection import select_sentences, trigrams
+from model.training.oracle import oracle_labels
 from model.types import Budget
 from tests.model.chinese import ARTICLE_SENTENCES, PAIRS
 
@@ -82,8 +82,8 @@ def test_fallback_scores_rank_central_sentences_first() -> None:
 
 
 def test_unknown_ratio_and_the_method(tiny_encoder_dir: Path) -> None:
-    from model.encoder import load_tokenizer
-    from model.encoding import EncodingConfig, encode_document
+    from model.network.encoder import load_tokenizer
+    from model.network.inputs import EncodingConfig, encode_document
 
     tokenizer = load_tokenizer(str(tiny_encoder_dir))  # no Chinese characters in its vocabulary
     config = EncodingConfig()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from model.data import (
+from model.text.data import (
     DataError,
     Example,
     detokenize_example,
@@ -134,8 +134,8 @@ def test_hf_reader_maps_fields(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_tokenized_example_is_served_as_capitalised_prose_with_the_same_sentences() -> None:
-    from model.data import as_served
-    from model.sentences import split_sentences
+    from model.text.data import as_served
+    from model.text.sentences import split_sentences
 
     tokenized = Example(
         "x",

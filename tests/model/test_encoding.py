@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from model.encoder import load_tokenizer
-from model.encoding import EncodingConfig, encode_document, plan_windows
+from model.network.encoder import load_tokenizer
+from model.network.inputs import EncodingConfig, encode_document, plan_windows
 
 
 def test_cls_positions_and_interval_segments(tiny_encoder_dir: Path) -> None:

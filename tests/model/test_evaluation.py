@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from rouge_score import rouge_scorer
 
-from model.evaluation import METRICS, format_table, intervals, report, rouge_f1
+from model.evaluation.rouge import METRICS, format_table, intervals, report, rouge_f1
 
 PREDICTION = ["police arrested two men .", "the men were charged on friday ."]
 REFERENCE = ["two men were arrested by police .", "they were charged on friday ."]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from model.languages import (
+from model.text.languages import (
     character_ngrams,
     has_cjk,
     languages_of,

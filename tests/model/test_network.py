@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from model.encoder import ModelConfig, build_scorer, load_tokenizer
-from model.encoding import encode_document
 from model.inference import score_encoded
-from model.network import (
-    Batch,
+from model.network.encoder import ModelConfig, build_scorer, load_tokenizer
+from model.network.inputs import encode_document
+from model.network.scorer import (
     HeadConfig,
+    PaddedBatch,
     SentenceHead,
     collate,
     masked_bce,
@@ -39,7 +39,7 @@ def test_collate_indexes_every_sentence(tiny_config: ModelConfig) -> None:
 
 def test_mean_pooling_matches_a_manual_mean() -> None:
     hidden = torch.randn(2, 10, 4)
-    batch = Batch(
+    batch = PaddedBatch(
         input_ids=torch.zeros(2, 10, dtype=torch.long),
         segment_ids=torch.zeros(2, 10, dtype=torch.long),
         attention_mask=torch.ones(2, 10, dtype=torch.bool),

@@ -7,8 +7,8 @@ import itertools
 import pytest
 from rouge_score import rouge_scorer
 
-from model.oracle import Selection, oracle_labels, sentence_ngrams
-from model.rouge_fast import Reference
+from model.evaluation.rouge_fast import Reference
+from model.training.oracle import RougeSelection, oracle_labels, sentence_ngrams
 from model.types import Budget
 
 ARTICLE = [
@@ -34,7 +34,7 @@ def test_selection_scores_equal_rouge_score_on_every_small_selection() -> None:
     sentences = [sentence_ngrams(text, reference) for text in ARTICLE]
     for size in (1, 2, 3, 4):
         for combination in itertools.permutations(range(len(ARTICLE)), size):
-            selection = Selection(sentences, reference)
+            selection = RougeSelection(sentences, reference)
             for index in combination[:-1]:
                 selection.add(index)
             chosen = sorted(combination)
@@ -48,7 +48,7 @@ def test_selection_scores_equal_rouge_score_on_every_small_selection() -> None:
 def test_selection_counts_bigrams_across_sentence_boundaries() -> None:
     sentences = ["x a b", "", "c d y", "b c"]
     reference = Reference.from_sentences(["a b c d"])
-    selection = Selection([sentence_ngrams(text, reference) for text in sentences], reference)
+    selection = RougeSelection([sentence_ngrams(text, reference) for text in sentences], reference)
     for index in (2, 1, 0):  # "b c" spans the boundary once "x a b" joins before "c d y"
         selection.add(index)
     assert selection.score() == pytest.approx(rouge_score_sum(["x a b", "c d y"], ["a b c d"]))
@@ -62,7 +62,7 @@ def test_selection_counts_bigrams_across_sentence_boundaries() -> None:
 
 def test_selection_refuses_a_sentence_twice() -> None:
     reference = Reference.from_sentences(REFERENCE)
-    selection = Selection([sentence_ngrams(text, reference) for text in ARTICLE], reference)
+    selection = RougeSelection([sentence_ngrams(text, reference) for text in ARTICLE], reference)
     selection.add(1)
     with pytest.raises(ValueError, match="already chosen"):
         selection.add(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.ptb import detokenize, unescape_token
+from model.text.ptb import detokenize, unescape_token
 
 
 @pytest.mark.parametrize(

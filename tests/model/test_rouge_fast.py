@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rouge_score import rouge_scorer
 
-from model.rouge_fast import Reference, rouge12_text, rouge_tokens
+from model.evaluation.rouge_fast import Reference, rouge12_text, rouge_tokens
 
 PAIRS = [
     ("The cats were running quickly.", "A cat runs quickly, the dogs ran."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.sentences import looks_ptb_tokenized, split_sentences
+from model.text.sentences import looks_ptb_tokenized, split_sentences
 
 NEWS = (
     "Dr. Smith flew to Washington D.C. on Monday. He met Mr. Jones of the U.S. Army at 3 p.m. "

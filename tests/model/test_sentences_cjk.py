@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from model.sentences import split_sentences
+from model.text.sentences import split_sentences
 from tests.model.test_sentences import assert_offsets
 
 CASES: list[dict[str, Any]] = json.loads(

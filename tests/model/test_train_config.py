@@ -11,9 +11,9 @@ import pytest
 
 from model.commands import train
 from model.commands.dataclass_options import field_docs
-from model.encoder import ModelConfig
-from model.network import HeadConfig
-from model.train_config import ConfigError, TrainConfig, check_resume, write_config
+from model.network.encoder import ModelConfig
+from model.network.scorer import HeadConfig
+from model.training.config import ConfigError, TrainConfig, check_resume, write_config
 
 
 def parse(*options: str) -> argparse.Namespace:

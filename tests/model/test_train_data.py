@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import torch
 
-from model import train_data
-from model.encoder import ModelConfig, build_scorer, load_tokenizer
-from model.network import Pooling, collate
-from model.train_config import TrainConfig
-from model.train_data import cached_features, load_train_items
+from model.network.encoder import ModelConfig, build_scorer, load_tokenizer
+from model.network.scorer import Pooling, collate
+from model.training import data as train_data
+from model.training.config import TrainConfig
+from model.training.data import cached_features, load_train_items
 
 
 def test_cached_features_serve_each_pooling_from_one_file(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import torch
 
-from model.encoder import ModelConfig, build_scorer
-from model.network import ExtractiveScorer
-from model.train_state import Distributed, load_state, save_state, saved_state
+from model.network.encoder import ModelConfig, build_scorer
+from model.network.scorer import ExtractiveScorer
+from model.training.state import Distributed, load_state, save_state, saved_state
 
 
 def trainable(config: ModelConfig) -> tuple[ExtractiveScorer, torch.optim.Optimizer]:

@@ -15,10 +15,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from model.encoder import ModelConfig
 from model.inference import load_summarizer
-from model.train_config import TrainConfig
-from model.training import train
+from model.network.encoder import ModelConfig
+from model.training.config import TrainConfig
+from model.training.loop import train
 from tests.tiny_model import toy_rows, write_tiny_encoder
 
 BERTSUM = [sys.executable, "-c", "from app.cli import main; main()"]
@@ -151,7 +151,7 @@ def test_frozen_encoder_heads_train_from_cached_vectors(
     out = tmp_path / "frozen"
     run_train(tiny_encoder_dir, toy_jsonl, out, "--top-layers", "0", "--epochs", "2",
               "--dev", str(toy_jsonl), head_option)  # fmt: skip
-    assert list((tmp_path / "cache").glob("features-*.safetensors"))
+    assert list((tmp_path / "cache").glob("features-*/*.safetensors"))
     stored = load_file(str(out / "best" / "model.safetensors"))
     assert all(name.startswith("head.") for name in stored)
     assert any("lengths" in n or "layer_weights" in n for n in stored)
@@ -161,7 +161,7 @@ def test_frozen_encoder_heads_train_from_cached_vectors(
 
 
 def test_label_smoothing_pulls_targets_toward_one_half() -> None:
-    from model.training import smoothed
+    from model.training.loop import smoothed
 
     targets = torch.tensor([[1.0, 0.0]])
     assert torch.equal(smoothed(targets, 0.0), targets)
@@ -169,7 +169,7 @@ def test_label_smoothing_pulls_targets_toward_one_half() -> None:
 
 
 def test_oversampling_repeats_a_files_documents_in_every_epoch() -> None:
-    from model.training import epoch_pool
+    from model.training.loop import epoch_pool
 
     items = [SimpleNamespace(source=0), SimpleNamespace(source=1), SimpleNamespace(source=1)]
     assert epoch_pool(items, []) == [0, 1, 2]  # type: ignore[arg-type]

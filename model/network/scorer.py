@@ -10,7 +10,7 @@ from typing import Any, Literal, cast
 import torch
 from torch import nn
 
-from model.encoding import EncodedDocument
+from model.network.inputs import EncodedDocument
 
 Pooling = Literal["cls", "mean", "cls+mean"]
 HeadKind = Literal["linear", "transformer"]
@@ -39,7 +39,7 @@ class HeadConfig:
     layer_mix: bool = False
     """Sentence vector: a learned mix of every encoder layer's mean (needs pooling mean)."""
     centrality: bool = False
-    """The Transformer head also reads each sentence's TextRank centrality (model.centrality)."""
+    """The Transformer head also reads each sentence's TextRank centrality (network.centrality)."""
 
     def __post_init__(self) -> None:
         if self.sentence_lengths and self.kind != "transformer":
@@ -50,12 +50,12 @@ class HeadConfig:
             raise ValueError("layer_mix mixes mean vectors: it needs pooling 'mean'")
 
 
-CENTRALITY_FEATURES = 2  # per sentence: see model.centrality
+CENTRALITY_FEATURES = 2  # per sentence: see model.network.centrality
 MAX_LENGTH_EMBEDDINGS = 128  # longer sentences share the last length embedding
 
 
 @dataclass
-class Batch:
+class PaddedBatch:
     """Padded tensors for a batch of documents (W windows, B documents, S sentences)."""
 
     input_ids: torch.Tensor  # [W, T]
@@ -68,9 +68,9 @@ class Batch:
     labels: torch.Tensor | None = None  # [B, S] float 0/1
     centrality: torch.Tensor | None = None  # [B, S, C] centrality features
 
-    def to(self, device: torch.device) -> Batch:
+    def to(self, device: torch.device) -> PaddedBatch:
         """The same batch on ``device``."""
-        return Batch(
+        return PaddedBatch(
             input_ids=self.input_ids.to(device),
             segment_ids=self.segment_ids.to(device),
             attention_mask=self.attention_mask.to(device),
@@ -87,7 +87,7 @@ def collate(
     documents: Sequence[EncodedDocument],
     pad_id: int,
     labels: Sequence[Sequence[int]] | None = None,
-) -> Batch:
+) -> PaddedBatch:
     """Pad the windows of all documents into one encoder batch and index their sentences."""
     windows = [w for doc in documents for w in doc.windows]
     width = max(len(w.input_ids) for w in windows)
@@ -112,7 +112,7 @@ def collate(
             sentence_end[row, index] = end
             sentence_mask[row, index] = True
         first_window += len(doc.windows)
-    return Batch(
+    return PaddedBatch(
         input_ids=input_ids,
         segment_ids=segment_ids,
         attention_mask=input_ids.ne(pad_id),
@@ -144,7 +144,7 @@ def label_matrix(labels: Sequence[Sequence[int]], num_sentences: int) -> torch.T
     return matrix
 
 
-def pool_sentences(hidden: torch.Tensor, batch: Batch, pooling: Pooling) -> torch.Tensor:
+def pool_sentences(hidden: torch.Tensor, batch: PaddedBatch, pooling: Pooling) -> torch.Tensor:
     """Sentence vectors [B, S, H] (or [B, S, 2H] for cls+mean) from encoder states [W, T, H]."""
     cls = hidden[batch.sentence_window, batch.sentence_start]  # [B, S, H]
     if pooling == "cls":
@@ -277,7 +277,7 @@ class ExtractiveScorer(nn.Module):
         layers = int(cast(Any, encoder).config.num_hidden_layers) + 1  # with the embeddings
         self.head = SentenceHead(width, hidden, head_config, layers if head_config.layer_mix else 1)
 
-    def sentence_vectors(self, batch: Batch, pooling: Pooling | None = None) -> torch.Tensor:
+    def sentence_vectors(self, batch: PaddedBatch, pooling: Pooling | None = None) -> torch.Tensor:
         """One vector per sentence [B, S, D] from the encoder's states over all windows.
 
         ``pooling`` defaults to the head's; the feature cache asks for "cls+mean" to keep both.
@@ -289,7 +289,7 @@ class ExtractiveScorer(nn.Module):
             return torch.cat(means, dim=-1).float()  # [B, S, L*H]
         return pool_sentences(states[-1], batch, pooling or self.head_config.pooling).float()
 
-    def token_states(self, batch: Batch) -> tuple[torch.Tensor, ...]:
+    def token_states(self, batch: PaddedBatch) -> tuple[torch.Tensor, ...]:
         """The encoder's token states [W, T, H]: every layer's with a layer mix, else the top's."""
         output = self.encoder(
             input_ids=batch.input_ids,
@@ -303,7 +303,7 @@ class ExtractiveScorer(nn.Module):
             else (output.last_hidden_state,)
         )
 
-    def forward(self, batch: Batch) -> torch.Tensor:
+    def forward(self, batch: PaddedBatch) -> torch.Tensor:
         """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
         lengths = batch.sentence_end - batch.sentence_start  # [B, S] pieces with [CLS], [SEP]
         if not self.head_config.layer_mix:

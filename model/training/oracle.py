@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from model.rouge_fast import Ngram, Reference, f1, ngram_counts, rouge_tokens
+from model.evaluation.rouge_fast import Ngram, Reference, f1, ngram_counts, rouge_tokens
 from model.types import Budget
 
 
@@ -45,7 +45,7 @@ def _overlap_gain(current: Counter[Ngram], delta: Counter[Ngram], reference: Cou
     return gain
 
 
-class Selection:
+class RougeSelection:
     """Chosen sentences scored as rouge-score scores ``"\\n".join(them in document order)``.
 
     The bigram spanning two neighbouring chosen sentences counts, as it does when rouge-score
@@ -146,7 +146,7 @@ def oracle_labels(
     3 suits CNN/DM highlights, ``Budget(ratio=...)`` long extractive references such as BBC's.
     """
     ref = Reference.from_sentences(reference)
-    selection = Selection([sentence_ngrams(text, ref) for text in sentences], ref)
+    selection = RougeSelection([sentence_ngrams(text, ref) for text in sentences], ref)
     limit = min(max_count(max_sentences, len(sentences)), len(sentences))
     chosen: set[int] = set()
     while len(chosen) < limit:

@@ -91,7 +91,9 @@ def languages_of(texts: Iterable[str]) -> list[str]:
 
 def languages_of_files(paths: Sequence[str | Path]) -> list[str]:
     """The languages of the articles of JSONL training files (the first documents of each)."""
-    from model.data import read_jsonl  # deferred: model.data imports the splitter, which imports us
+    from model.text.data import (
+        read_jsonl,  # deferred: model.text.data imports the splitter, which imports us
+    )
 
     texts: list[str] = []
     for path in paths:

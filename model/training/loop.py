@@ -16,9 +16,7 @@ from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from model.checkpoint import save_checkpoint
-from model.curves import write_curves
-from model.encoder import build_scorer, load_tokenizer
-from model.encoding import EncodedDocument
+from model.evaluation.rouge_fast import rouge12_text
 from model.inference import (
     autocast,
     resolve_device,
@@ -26,8 +24,9 @@ from model.inference import (
     score_encoded,
     sentence_probabilities,
 )
-from model.languages import languages_of_files
-from model.network import (
+from model.network.encoder import build_scorer, load_tokenizer
+from model.network.inputs import EncodedDocument
+from model.network.scorer import (
     ExtractiveScorer,
     collate,
     label_matrix,
@@ -36,17 +35,18 @@ from model.network import (
     pad_lengths,
     pad_vectors,
 )
-from model.rouge_fast import rouge12_text
 from model.selection import summarize_scores
-from model.train_config import TrainConfig, check_resume, write_config
-from model.train_data import (
+from model.text.languages import languages_of_files
+from model.training.config import TrainConfig, check_resume, write_config
+from model.training.curves import write_curves
+from model.training.data import (
     DevItem,
     TrainItem,
     cached_features,
     load_dev_items,
     load_train_items,
 )
-from model.train_state import (
+from model.training.state import (
     Distributed,
     load_state,
     save_state,

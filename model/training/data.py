@@ -17,23 +17,24 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm import tqdm
 
-from model.centrality import with_centrality
-from model.data import Example, as_served, read_jsonl
-from model.encoder import encoder_fingerprint, file_sha256
-from model.encoding import EncodedDocument, encode_document
 from model.inference import autocast, split_for_encoder
-from model.network import ExtractiveScorer, collate, select_pooling
-from model.oracle import oracle_labels
-from model.sentences import split_sentences
-from model.train_config import TrainConfig
+from model.network.centrality import with_centrality
+from model.network.encoder import encoder_fingerprint, file_sha256
+from model.network.inputs import EncodedDocument, encode_document
+from model.network.scorer import ExtractiveScorer, collate, select_pooling
+from model.text.data import Example, as_served, read_jsonl
+from model.text.sentences import split_sentences
+from model.training.config import TrainConfig
+from model.training.oracle import oracle_labels
 from model.types import Budget, Sentence
 
 logger = logging.getLogger(__name__)
 
 
 # The code that turns a data file into sentences: its hash keys every cache built on them.
-_TEXT_CODE = [Path(__file__).with_name(name) for name in ("sentences.py", "ptb.py", "data.py")]
-_TEXT_DATA = [Path(__file__).parent / "resources" / "punkt_english.json"]
+_MODEL = Path(__file__).parents[1]
+_TEXT_CODE = [_MODEL / "text" / name for name in ("sentences.py", "ptb.py", "data.py")]
+_TEXT_DATA = [_MODEL / "resources" / "punkt_english.json"]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from model.baselines import textrank_scores
-from model.encoding import EncodedDocument
+from model.network.inputs import EncodedDocument
 
 
 def centrality_features(texts: Sequence[str]) -> tuple[tuple[float, float], ...]:

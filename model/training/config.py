@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from model.encoder import ModelConfig
 from model.errors import InputError
+from model.network.encoder import ModelConfig
 
 Precision = Literal["auto", "fp32", "bf16"]
 TextForm = Literal["served", "as-given"]

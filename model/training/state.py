@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from model.network import ExtractiveScorer
+from model.network.scorer import ExtractiveScorer
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model.sentences import split_sentences
+from model.text.sentences import split_sentences
 from model.types import Sentence
 
-# Detecting tokenized text is model.sentences.looks_ptb_tokenized: the splitter owns it.
+# Detecting tokenized text is model.text.sentences.looks_ptb_tokenized: the splitter owns it.
 #
 # Why not nltk's TreebankWordDetokenizer: it leaves the bracket escapes (-lrb- ...) as they are,
 # and glues "--" to both neighbours. Given the escapes undone, it writes 98.2% of the CNN/DM dev

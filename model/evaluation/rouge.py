@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from rouge_score import rouge_scorer
 
-from model.rouge_fast import RougeTokenizer
+from model.evaluation.rouge_fast import RougeTokenizer
 
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 METRIC_LABELS = {"rouge1": "R-1", "rouge2": "R-2", "rougeLsum": "R-Lsum"}
@@ -39,7 +39,7 @@ def rouge_f1(predictions: Sequence[Sequence[str]], references: Sequence[Sequence
 
     Each summary is given as its sentences; they are joined with ``"\\n"`` so that ROUGE-Lsum
     sees one sentence a line. Stemming is on, as in ROUGE-1.5.5 with ``-m``; CJK text is
-    scored over characters (``model.rouge_fast.rouge_tokens``).
+    scored over characters (``model.evaluation.rouge_fast.rouge_tokens``).
     """
     if len(predictions) != len(references):
         raise ValueError("need as many predictions as references")

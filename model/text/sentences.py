@@ -13,7 +13,7 @@ from typing import Literal
 
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-from model.languages import CJK_CHARACTERS, has_cjk
+from model.text.languages import CJK_CHARACTERS, has_cjk
 from model.types import Sentence
 
 SplitMode = Literal["auto", "punkt", "ptb"]

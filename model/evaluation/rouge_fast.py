@@ -10,7 +10,7 @@ from functools import lru_cache
 from nltk.stem import porter
 from rouge_score import tokenize as rouge_tokenize
 
-from model.languages import has_cjk, runs
+from model.text.languages import has_cjk, runs
 
 Ngram = tuple[str, ...]
 

@@ -37,8 +37,8 @@ class EncodedDocument:
 
     windows: list[Window]
     owner: list[int]  # owner[i]: index of the window in which sentence i is scored
-    # Per sentence, features the head reads beside the encoder (see model.centrality); None for
-    # a head that reads none.
+    # Per sentence, features the head reads beside the encoder (model.network.centrality);
+    # None for a head that reads none.
     centrality: tuple[tuple[float, float], ...] | None = None
 
     @property

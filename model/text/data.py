@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import InputError
-from model.ptb import detokenize, detokenize_sentences, ptb_to_prose
-from model.sentences import looks_ptb_tokenized
+from model.text.ptb import detokenize, detokenize_sentences, ptb_to_prose
+from model.text.sentences import looks_ptb_tokenized
 from model.types import Sentence
 
 # Readers return text AS GIVEN, never detokenized. CNN/DM articles and references are both

@@ -1,0 +1,1 @@
+"""Evaluation: ROUGE with intervals and paired gains, and the oracle's fast ROUGE."""

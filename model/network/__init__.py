@@ -1,0 +1,1 @@
+"""The network: BertSum inputs, the encoder, the sentence-scoring head and its extra features."""

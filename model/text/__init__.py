@@ -1,0 +1,1 @@
+"""Text before the network: sentence splitting, PTB text, languages and data files."""

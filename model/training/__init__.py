@@ -1,0 +1,1 @@
+"""Training: oracle labels, the run's settings and data, the loop, its state and curves."""
