@@ -21,7 +21,7 @@ serve: setup
 lint: setup
 	$(VENV)/bin/ruff check app model tests scripts bench
 	$(VENV)/bin/ruff format --check app model tests scripts bench
-	$(VENV)/bin/mypy app model scripts bench
+	$(VENV)/bin/mypy app model scripts bench tests
 
 test: lint
 	$(VENV)/bin/pytest

@@ -60,7 +60,7 @@ def pagerank(weights: np.ndarray, damping: float = DAMPING, iterations: int = 10
     transitions = np.where(out_weight > 0, weights / np.maximum(out_weight, 1e-12), 1.0 / size)
     scores = np.full(size, 1.0 / size)  # [S]
     for _ in range(iterations):
-        updated = (1 - damping) / size + damping * transitions.T @ scores  # [S]
+        updated: np.ndarray = (1 - damping) / size + damping * transitions.T @ scores  # [S]
         if np.abs(updated - scores).sum() < 1e-9:
             return updated
         scores = updated

@@ -7,7 +7,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
-from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers import (
+    BertConfig,
+    BertModel,
+    BertTokenizer,  # the fast (tokenizers) one since transformers 5
+)
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = "the a of and to in is was said summary news minister market team game film".split()
@@ -28,7 +32,7 @@ def write_tiny_encoder(
     directory.mkdir(parents=True, exist_ok=True)
     vocab_file = directory / "vocab.txt"
     vocab_file.write_text("\n".join(tiny_vocab(extra_vocab)) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab=str(vocab_file), do_lower_case=True)
+    tokenizer = BertTokenizer(vocab=str(vocab_file), do_lower_case=True)
     tokenizer.save_pretrained(str(directory))
     torch.manual_seed(seed)
     config = BertConfig(

@@ -58,7 +58,8 @@ def bootstrap_means(values: Scores, samples: int = BOOTSTRAP_SAMPLES, seed: int 
     indices = np.random.default_rng(seed).integers(
         0, len(values), size=(samples, len(values))
     )  # [samples, N]
-    return values[indices].mean(axis=1)  # [samples, M]
+    means: Scores = values[indices].mean(axis=1)  # [samples, M]
+    return means
 
 
 def intervals(values: Scores, samples: int = BOOTSTRAP_SAMPLES, seed: int = SEED) -> list[Interval]:

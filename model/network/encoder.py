@@ -70,7 +70,7 @@ def encoder_weights_file(name: str) -> Path:
             if (location / candidate).is_file():
                 return location / candidate
         raise FileNotFoundError(f"no weights file ({', '.join(WEIGHT_FILES)}) in {location}")
-    from transformers.utils import cached_file
+    from transformers.utils.hub import cached_file
 
     for candidate in WEIGHT_FILES:
         found = cached_file(name, candidate, _raise_exceptions_for_missing_entries=False)
@@ -106,13 +106,21 @@ def load_encoder(name: str) -> PreTrainedModel:
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     try:
-        return AutoModel.from_pretrained(resolve_encoder(name), add_pooling_layer=False)
-    except TypeError:  # encoders without a pooler option
-        return AutoModel.from_pretrained(resolve_encoder(name))
+        encoder: PreTrainedModel = from_pretrained(resolve_encoder(name))
     finally:
         transformers_logging.set_verbosity(previous)
         if bar_was_on:  # leave the caller's choice as it was
             transformers_logging.enable_progress_bar()
+    return encoder
+
+
+def from_pretrained(location: str) -> PreTrainedModel:
+    """The encoder at ``location`` without its pooler where the architecture has that option."""
+    try:
+        encoder: PreTrainedModel = AutoModel.from_pretrained(location, add_pooling_layer=False)
+    except TypeError:  # encoders without a pooler option
+        encoder = AutoModel.from_pretrained(location)
+    return encoder
 
 
 def _encoder_layers(encoder: nn.Module) -> nn.ModuleList:

@@ -248,7 +248,8 @@ class SentenceHead(nn.Module):
             layered = vectors.view(*vectors.shape[:-1], self.mixed_layers, -1)  # [B, S, L, H]
             vectors = self.mix_layers(layered.unbind(dim=-2))  # [B, S, H]
         if self.config.kind == "linear":
-            return self.out(self.dropout(vectors)).squeeze(-1)
+            linear_scores: torch.Tensor = self.out(self.dropout(vectors)).squeeze(-1)
+            return linear_scores
         positions = torch.arange(vectors.shape[1], device=vectors.device)
         positions = positions.clamp(max=self.config.max_positions - 1)  # [S]
         table = cast(torch.Tensor, self.positions)  # [P, H]
@@ -262,7 +263,8 @@ class SentenceHead(nn.Module):
                 raise ValueError("this head needs the sentences' centrality features")
             x = x + self.centrality(centrality.to(x.dtype))
         x = self.layers(self.dropout(x), src_key_padding_mask=~mask)  # [B, S, H]
-        return self.out(self.norm(x)).squeeze(-1)  # [B, S]
+        scores: torch.Tensor = self.out(self.norm(x)).squeeze(-1)  # [B, S]
+        return scores
 
 
 class ExtractiveScorer(nn.Module):
@@ -306,20 +308,23 @@ class ExtractiveScorer(nn.Module):
     def forward(self, batch: PaddedBatch) -> torch.Tensor:
         """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
         lengths = batch.sentence_end - batch.sentence_start  # [B, S] pieces with [CLS], [SEP]
+        logits: torch.Tensor
         if not self.head_config.layer_mix:
-            return self.head(
+            logits = self.head(
                 self.sentence_vectors(batch),
                 batch.sentence_mask,
                 lengths,
                 centrality=batch.centrality,
             )
+            return logits
         # The mix is linear: mixing the token states and pooling once equals pooling every
         # layer and mixing the means (what the training cache stores), at a seventh of the cost.
         mixed = self.head.mix_layers(self.token_states(batch))  # [W, T, H]
         vectors = pool_sentences(mixed, batch, "mean").float()
-        return self.head(
+        logits = self.head(
             vectors, batch.sentence_mask, lengths, premixed=True, centrality=batch.centrality
         )  # [B, S]
+        return logits
 
     @property
     def encoder_is_frozen(self) -> bool:

@@ -29,7 +29,7 @@ PROMQL_WORDS = {
 def served_series() -> set[str]:
     """Every series name the app's /metrics can carry, from its registry's TYPE lines."""
     text = Metrics().render().decode()
-    names = set()
+    names: set[str] = set()
     for kind_name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", text, re.MULTILINE):
         base = kind_name.removesuffix("_total") if kind == "counter" else kind_name
         names.update(base + suffix for suffix in SUFFIXES.get(kind, [""]))

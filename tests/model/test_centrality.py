@@ -63,5 +63,6 @@ def test_a_centrality_head_trains_and_serves(
     assert saved["head"]["centrality"] is True
     summarizer = load_summarizer(best)
     prepared = summarizer.prepare(" ".join(SENTENCES))
+    assert prepared.encoded is not None
     assert prepared.encoded.centrality == centrality_features(SENTENCES)
     assert len(summarizer.summarize(" ".join(SENTENCES)).sentences) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import BertTokenizerFast
+from transformers import BertTokenizer  # the fast (tokenizers) one since transformers 5
 
 from model.checkpoint import (
     CheckpointError,
@@ -133,7 +133,7 @@ def test_tokenizer_that_does_not_fit_the_encoder_is_refused(
     other = tmp_path / "other"
     other.mkdir()
     (other / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\n")
-    BertTokenizerFast(vocab=str(other / "vocab.txt")).save_pretrained(
+    BertTokenizer(vocab=str(other / "vocab.txt")).save_pretrained(
         str(tmp_path / "ckpt" / "tokenizer")
     )
     meta_path = tmp_path / "ckpt" / "meta.json"

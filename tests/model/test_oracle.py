@@ -26,7 +26,7 @@ def rouge_score_sum(chosen: list[str], reference: list[str]) -> float:
     scores = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True).score(
         "\n".join(reference), "\n".join(chosen)
     )
-    return scores["rouge1"].fmeasure + scores["rouge2"].fmeasure
+    return float(scores["rouge1"].fmeasure + scores["rouge2"].fmeasure)
 
 
 def test_selection_scores_equal_rouge_score_on_every_small_selection() -> None:
