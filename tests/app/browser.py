@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import signal
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -17,7 +15,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.app.harness import output, start_server, wait_http_ready
+from tests.app.harness import output, start_server, stop_server, wait_http_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -86,12 +84,8 @@ def serving(
         wait_http_ready(base, process, timeout=60, path=wait)
         yield base
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                print(output(process))  # noqa: T201 (the server log explains a failed test)
+        if stop_server(process, timeout=30) is None:
+            print(output(process))  # noqa: T201 (the server log explains a failed test)
 
 
 def prefer_color_scheme(driver: WebDriver, scheme: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -81,6 +82,23 @@ def wait_http_ready(
         wait_until_ready(base_url, timeout, process, path)
     except NotReadyError as error:
         raise AssertionError(f"{error}: {output(process)}") from None
+
+
+def stop_server(process: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """SIGTERM a running server and wait for it; its exit code, or None if it did not stop.
+
+    The output pipe is closed either way (after ``output`` has read it, when it was needed).
+    """
+    code = process.poll()
+    if code is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+    if process.stdout is not None and code is not None:
+        process.stdout.close()
+    return code
 
 
 def output(process: subprocess.Popen[bytes]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from app.testing import free_port
-from tests.app.harness import output, start_server, wait_http_ready
+from tests.app.harness import output, start_server, stop_server, wait_http_ready
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +37,7 @@ def server() -> Iterator[str]:
         yield base
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            code = process.wait(timeout=60)
-            assert code == 0, output(process)
+            assert stop_server(process, timeout=60) == 0, output(process)
 
 
 def test_summarize_a_real_article(server: str) -> None:

@@ -62,7 +62,9 @@ def test_a_few_steps_lower_the_loss(
         cache_dir=str(tmp_path / "cache"),
     )
     best = train(config)
-    history = [json.loads(line) for line in (tmp_path / "run" / "curves.jsonl").open()]
+    history = [
+        json.loads(line) for line in (tmp_path / "run" / "curves.jsonl").read_text().splitlines()
+    ]
     first, last = history[0]["loss"], sum(r["loss"] for r in history[-4:]) / 4
     assert last < 0.7 * first
     assert (tmp_path / "run" / "curves.png").stat().st_size > 0
