@@ -333,14 +333,16 @@
     $("summary-heading").focus();
   }
 
-  /** "3 of 24 sentences, 61 words · model id version · 42 ms". */
+  /** "3 of 24 sentences, 61 words · model id version · 42 ms", led by why when not the model. */
   function describeSummary(data) {
     const words = data.summary.split(/\s+/).filter(Boolean).length;
+    const byModel = data.method !== "textrank-fallback";
     const parts = [
       `${data.sentences.length} of ${data.num_document_sentences} sentences, ${numbers.format(words)} words`,
-      `model ${data.model.id} ${data.model.version}`,
+      byModel ? `model ${data.model.id} ${data.model.version}` : "chosen by TextRank, not the model",
       `${Math.round(data.timings.total_ms)} ms`,
     ];
+    if (!byModel && data.warning) parts.unshift(data.warning);
     if (data.fewer_sentences_than_requested) {
       parts.unshift("The text has fewer sentences than asked for, so all of them are the summary");
     }

@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+from model.text.languages import has_cjk
+from model.text.sentences import split_sentences
 from model.types import ModelCard, PreparedDocument, Sentence
 
 _SENTENCE = re.compile(r"[^\s.!?][^.!?]*[.!?]*")
@@ -90,3 +92,12 @@ class FakePredictor:
         if self.fail_warmup:
             raise RuntimeError("no weights here")
         length_scores(self.prepare("Warm up. Twice."))  # not via score: the gate may be shut
+
+
+class EnglishOnlyPredictor(FakePredictor):
+    """The fake model with the real splitter, reading every CJK character as ``[UNK]``."""
+
+    def prepare(self, text: str) -> PreparedDocument:
+        document = super().prepare(text)
+        sentences = split_sentences(text)
+        return PreparedDocument(text, sentences, document.num_tokens, None, has_cjk(text) * 1.0)

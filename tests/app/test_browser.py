@@ -28,6 +28,7 @@ from tests.app.browser import (
     wait_until,
 )
 from tests.app.harness import REPO, python_command
+from tests.model.chinese import ARTICLE as CHINESE
 
 pytestmark = [
     pytest.mark.browser,
@@ -300,3 +301,19 @@ def brightness(css_color: str) -> float:
     """The mean of the red, green and blue channels of an `rgb(...)` colour."""
     channels = [float(c) for c in re.findall(r"[\d.]+", css_color)[:3]]
     return sum(channels) / 3
+
+
+def test_a_text_the_model_cannot_read_says_textrank_chose(driver: WebDriver) -> None:
+    port = free_port()
+    with serving(fake_server("--port", str(port), "--english-only"), port, wait="/ready") as base:
+        driver.get(base)
+        paste(driver, CHINESE)
+        driver.find_element("id", "summarize").click()
+        assert wait_for_answer(driver) == "result", text_of(driver, "error")
+        api = api_summary(base, {"text": CHINESE, "num_sentences": 3})
+        assert api["method"] == "textrank-fallback"
+        meta = text_of(driver, "meta")
+        assert meta.startswith(api["warning"])
+        assert "chosen by TextRank, not the model" in meta
+        assert api["model"]["id"] not in meta
+        assert_page_shows(driver, CHINESE, api)

@@ -7,25 +7,13 @@ from typing import Any
 
 import pytest
 
-from model.text.languages import has_cjk
-from model.text.sentences import split_sentences
-from model.types import PreparedDocument
-from tests.app.fakes import FakePredictor
+from tests.app.fakes import EnglishOnlyPredictor
 from tests.app.harness import ARTICLE as ENGLISH
 from tests.app.harness import running_app
 from tests.app.test_observability import sample
 from tests.model.chinese import ARTICLE, ARTICLE_SENTENCES, chinese_characters, write_chinese_rows
 
 pytestmark = pytest.mark.anyio
-
-
-class EnglishOnlyPredictor(FakePredictor):
-    """The fake model with the real splitter, reading every CJK character as ``[UNK]``."""
-
-    def prepare(self, text: str) -> PreparedDocument:
-        document = super().prepare(text)
-        sentences = split_sentences(text)
-        return PreparedDocument(text, sentences, document.num_tokens, None, has_cjk(text) * 1.0)
 
 
 def assert_whole_sentences(text: str, body: dict[str, Any], count: int) -> None:
