@@ -14,6 +14,7 @@ in a virtual environment of its own (`bench/.venv-peer`, created on first use).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -176,13 +177,69 @@ def run_worker(
     return result
 
 
+@functools.cache
+def checkpoint_identity(directory: Path | None) -> dict[str, str]:
+    """The checkpoint itself, not its path: id, version, sha256 of its weights and config."""
+    from model.checkpoint import CONFIG_FILE, DEFAULT_CHECKPOINT, WEIGHTS_FILE, read_meta
+    from model.encoder import file_sha256
+
+    folder = Path(directory) if directory is not None else DEFAULT_CHECKPOINT
+    meta = read_meta(folder)
+    return {
+        "id": str(meta.get("id")),
+        "version": str(meta.get("version")),
+        "weights_sha256": file_sha256(folder / WEIGHTS_FILE),
+        "config_sha256": file_sha256(folder / CONFIG_FILE),
+    }
+
+
+def system_identity(system: System, checkpoint: Path | None) -> dict[str, Any]:
+    """What a system's run depends on besides the documents.
+
+    Only the model rows depend on the checkpoint, so a report rerun on a new checkpoint runs
+    them again and reuses the baselines and peers; a peer depends on its pinned packages.
+    """
+    identity: dict[str, Any] = {"label": system.label, "arg": system.arg, "limit": system.limit}
+    if system.kind == "model":
+        identity["checkpoint"] = checkpoint_identity(checkpoint)
+    elif system.kind == "peer":
+        identity["requirements"] = list(PEER_REQUIREMENTS)
+    return identity
+
+
+def run_key(system: System, checkpoint: Path | None, documents: bytes) -> str:
+    """The name of a system's kept run: its identity and the documents it ran on."""
+    identity = json.dumps(system_identity(system, checkpoint), sort_keys=True).encode()
+    return hashlib.sha256(documents + identity).hexdigest()[:16]
+
+
+def adopt_legacy_run(
+    system: System, args: argparse.Namespace, documents: bytes, path: Path
+) -> None:
+    """Keep a baseline's or peer's run kept under the old key (label, limit, checkpoint path).
+
+    That key named the checkpoint by its path, so a model row kept under it may be of other
+    weights and is never adopted; the others do not depend on the checkpoint.
+    """
+    if system.kind == "model":
+        return
+    for checkpoint in {str(None), str(args.checkpoint)}:
+        key = json.dumps([system.label, system.limit, checkpoint]).encode()
+        legacy = path.with_name(f"{hashlib.sha256(documents + key).hexdigest()[:16]}.json")
+        if legacy.exists():
+            legacy.rename(path)
+            return
+
+
 def cached_run(
     system: System, args: argparse.Namespace, payload: dict[str, Any], source: Path
 ) -> dict[str, Any]:
-    """The worker's output, reused from an earlier run on the same documents with --resume."""
-    key = json.dumps([system.label, system.limit, str(args.checkpoint)]).encode()
-    digest = hashlib.sha256(source.read_bytes() + key).hexdigest()[:16]
-    path = args.out / ".runs" / f"{digest}.json"
+    """The worker's output, reused with --resume from a run of the same system on the same
+    documents (for the model rows: the same checkpoint)."""
+    documents = source.read_bytes()
+    path = args.out / ".runs" / f"{run_key(system, args.checkpoint, documents)}.json"
+    if args.resume and not path.exists():
+        adopt_legacy_run(system, args, documents, path)
     if args.resume and path.exists():
         print(f"  reusing {path.name} (--resume)", flush=True)
         return dict(json.loads(path.read_text(encoding="utf-8")))
@@ -430,7 +487,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--resume",
         action="store_true",
         help="reuse each system's finished run on the same documents (kept in OUT/.runs/), "
-        "so an interrupted report on a busy machine goes on where it stopped",
+        "so an interrupted report on a busy machine goes on where it stopped; the model rows "
+        "are kept by the checkpoint's id, version and weights, so after a new checkpoint only "
+        "they run again",
     )
     return parser.parse_args(argv)
 

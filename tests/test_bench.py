@@ -1,6 +1,11 @@
-"""The comparison script's pieces that can be wrong without a benchmark run: picks and tables."""
+"""The comparison script's pieces that can go wrong without a benchmark run: picks, tables, keys."""
 
 from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,3 +48,48 @@ def test_a_system_that_could_not_run_is_a_row_saying_why() -> None:
     lines = compare.dataset_table([ok, broken], "d", ok)
     assert "| ours | 2 | 50.00 [50.00, 50.00]" in lines[2] and "| 4.00 | 1.00x | 100 |" in lines[2]
     assert "could not run: ImportError: x" in lines[3]
+
+
+def fake_checkpoint(folder: Path, weights: bytes, version: str = "1.0") -> Path:
+    """A folder with the files a report run's key reads (no loadable network)."""
+    folder.mkdir()
+    (folder / "meta.json").write_text(json.dumps({"id": "m", "version": version}))
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(weights)
+    return folder
+
+
+def keys(checkpoint: Path, documents: bytes = b"docs") -> dict[str, str]:
+    """The kept-run key of every system of the report, by label."""
+    return {
+        system.label: compare.run_key(system, checkpoint, documents)
+        for system in compare.systems(compare.MODEL_DTYPES, with_peer=True, slow_limit=5)
+    }
+
+
+def test_a_new_checkpoint_reruns_only_the_model_rows(tmp_path: Path) -> None:
+    old = keys(fake_checkpoint(tmp_path / "old", b"old weights"))
+    new = keys(fake_checkpoint(tmp_path / "new", b"new weights"))
+    changed = {label for label in old if old[label] != new[label]}
+    assert changed == {f"ours, {dtype}" for dtype in compare.MODEL_DTYPES}
+    assert len(set(old.values())) == len(old)  # no two systems share a kept run
+
+
+def test_the_same_checkpoint_elsewhere_reuses_every_row(tmp_path: Path) -> None:
+    first = keys(fake_checkpoint(tmp_path / "a", b"weights"))
+    assert keys(fake_checkpoint(tmp_path / "b", b"weights")) == first
+    assert keys(fake_checkpoint(tmp_path / "c", b"weights", version="2.0")) != first
+    other_documents = keys(tmp_path / "a", b"other docs")
+    assert not set(other_documents.values()) & set(first.values())
+
+
+def test_a_run_kept_under_the_old_key_is_adopted_except_the_models(tmp_path: Path) -> None:
+    documents = b"docs"
+    args = argparse.Namespace(checkpoint=None)
+    for system in (compare.System("Lead", "project", "lead"), compare.System("ours", "model", "x")):
+        old_key = json.dumps([system.label, system.limit, "None"]).encode()
+        legacy = tmp_path / f"{hashlib.sha256(documents + old_key).hexdigest()[:16]}.json"
+        legacy.write_text("{}")
+        target = tmp_path / f"new-{system.arg}.json"
+        compare.adopt_legacy_run(system, args, documents, target)
+        assert target.exists() == (system.kind != "model")
