@@ -216,7 +216,9 @@ class SummarizerService:
         pairs = list(zip(documents, methods, strict=True))
         by_model = iter(await self._score([d for d, m in pairs if m == MODEL]))
         others = [d for d, m in pairs if m == FALLBACK]
-        by_fallback = iter(await anyio.to_thread.run_sync(rank_without_model, others))
+        # Most requests have none: skip the thread hop, which contends with the inference thread.
+        fallback = await anyio.to_thread.run_sync(rank_without_model, others) if others else []
+        by_fallback = iter(fallback)
         return [next(by_model) if m == MODEL else next(by_fallback) for m in methods]
 
     async def _score(self, documents: list[PreparedDocument]) -> list[BatchedResult[list[float]]]:

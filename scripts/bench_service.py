@@ -1,9 +1,10 @@
-"""Benchmark the HTTP service against a bare forward pass of the same model, side by side.
+"""Benchmark the HTTP service against the same model in process, side by side.
 
 Starts `bertsum serve` on loopback (or drives `--url`), sends real CNN/DM articles at
 concurrency 1, 8 and 32, and prints documents/s and p50/p95/p99 latency next to the
-throughput of the same model called in-process on the same documents; then the gain of dynamic
-batching over batches of one on short (~128-token) and long (~512-token) documents.
+throughput of `Summarizer.summarize_many` in this process on the same raw texts (so splitting,
+tokenizing and selection count on both sides), measured just before each level; then the gain
+of dynamic batching over batches of one on short (~128-token) and long (~512-token) documents.
 The device is chosen as the service chooses it (CUDA when present), so the same command
 reports GPU figures on a GPU machine.
 
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,11 @@ class Run:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
+    cpu_s: float = float("nan")  # CPU seconds of the process that did the work
+
+    @property
+    def cpu_per_doc(self) -> float:
+        return self.cpu_s / self.documents if self.documents else float("nan")
 
     @property
     def docs_per_s(self) -> float:
@@ -134,51 +140,31 @@ async def drive(url: str, texts: Sequence[str], concurrency: int) -> Run:
     return run
 
 
-def batches_like_the_service(
-    costs: Sequence[int], max_documents: int, max_tokens: int
-) -> list[list[int]]:
-    """Indices sorted by cost, cut into batches under the service's count and padded-token caps.
-
-    This is the best case for the bare model: the service cannot sort a whole set in advance.
-    """
-    batches: list[list[int]] = []
-    for index in sorted(range(len(costs)), key=lambda i: costs[i]):
-        current = batches[-1] if batches else None
-        # Sorted ascending, so this item is the widest of its batch.
-        if (
-            current
-            and len(current) < max_documents
-            and costs[index] * (len(current) + 1) <= max_tokens
-        ):
-            current.append(index)
-        else:
-            batches.append([index])
-    return batches
+def bare_run(summarizer: Any, texts: Sequence[str], batch_size: int) -> Run:
+    """Throughput of in-process `summarize_many` on the raw texts: splitting, tokenizing, the
+    forward passes (sorted by length, `batch_size` a pass) and selection, as the service does."""
+    started, cpu = time.perf_counter(), time.process_time()
+    summarizer.summarize_many(texts, batch_size=batch_size)
+    run = Run(documents=len(texts), seconds=time.perf_counter() - started)
+    run.cpu_s = time.process_time() - cpu
+    return run
 
 
-def bare_forward(summarizer: Any, prepared: Sequence[Any], batches: list[list[int]]) -> Run:
-    """Throughput of `score` alone, on documents split and tokenized beforehand."""
-    summarizer.score(prepared[:1])  # first-call allocations are not the model's speed
-    started = time.perf_counter()
-    for batch in batches:
-        summarizer.score([prepared[i] for i in batch])
-    return Run(documents=len(prepared), seconds=time.perf_counter() - started)
+def process_cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system, every thread) a process has used; NaN where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):  # not Linux, or no process of ours to read (--url)
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def best_bare(summarizer: Any, texts: Sequence[str], max_docs: int, max_tokens: int) -> Run:
-    """The faster of one document per pass and the service's batch caps, printed both."""
-    prepared = [summarizer.prepare(text) for text in texts]
-    costs = [d.num_tokens for d in prepared]
-    single = bare_forward(summarizer, prepared, [[i] for i in range(len(prepared))])
-    batched = bare_forward(
-        summarizer, prepared, batches_like_the_service(costs, max_docs, max_tokens)
-    )
-    print(
-        f"bare forward pass in process: {single.docs_per_s:.2f} docs/s one at a time, "
-        f"{batched.docs_per_s:.2f} docs/s in batches of <= {max_docs} documents and <= "
-        f"{max_tokens} padded tokens sorted by length; the service is compared with the faster"
-    )
-    return max(single, batched, key=lambda run: run.docs_per_s)
+async def drive_timed(url: str, texts: Sequence[str], concurrency: int, pid: int | None) -> Run:
+    """`drive`, with the CPU seconds the server process used meanwhile."""
+    cpu = process_cpu_s(pid)
+    run = await drive(url, texts, concurrency)
+    run.cpu_s = process_cpu_s(pid) - cpu
+    return run
 
 
 def trimmed(summarizer: Any, texts: Sequence[str], tokens: int) -> list[str]:
@@ -197,17 +183,35 @@ def trimmed(summarizer: Any, texts: Sequence[str], tokens: int) -> list[str]:
     return result
 
 
-def print_levels(url: str, texts: Sequence[str], levels: Sequence[int], bare: Run | None) -> None:
+def print_levels(
+    url: str,
+    texts: Sequence[str],
+    levels: Sequence[int],
+    bare: Callable[[], Run] | None,
+    pid: int | None = None,
+) -> None:
+    """Each concurrency level right after a bare run, so both see the same load.
+
+    On a shared machine the load can change within a run; CPU seconds per document (the
+    server process's against this process's in the bare run) do not depend on it as much.
+    """
     asyncio.run(drive(url, texts[: min(4, len(texts))], 4))  # warm the server's paths
-    columns = ("concurrency", "docs/s", "p50 ms", "p95 ms", "p99 ms", "vs bare")
-    print("{:>11} {:>8} {:>9} {:>9} {:>9} {:>8}".format(*columns))
+    rows = []
     for concurrency in levels:
-        run = asyncio.run(drive(url, texts, concurrency))
-        ratio = f"{run.docs_per_s / bare.docs_per_s:7.0%}" if bare else "      -"
+        reference = bare() if bare else None
+        run = asyncio.run(drive_timed(url, texts, concurrency, pid))
+        rows.append((concurrency, run, reference))
+        print(f"  concurrency {concurrency}: {run.docs_per_s:.2f} docs/s", flush=True)
+    columns = ("concurrency", "docs/s", "p50 ms", "p99 ms", "bare", "vs bare", "CPU s/doc")
+    print("{:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10}".format(*columns, "bare CPU"))
+    for concurrency, run, reference in rows:
+        bare_rate = f"{reference.docs_per_s:8.2f}" if reference else "       -"
+        ratio = f"{run.docs_per_s / reference.docs_per_s:7.0%}" if reference else "      -"
+        bare_cpu = f"{reference.cpu_per_doc:10.2f}" if reference else "         -"
         print(
-            f"{concurrency:>11} {run.docs_per_s:>8.2f} {run.percentile_ms(50):>9.0f} "
-            f"{run.percentile_ms(95):>9.0f} {run.percentile_ms(99):>9.0f} {ratio:>8}"
-            + (f"  ({run.failures} failed)" if run.failures else "")
+            f"{concurrency:>11} {run.docs_per_s:>8.2f} {run.percentile_ms(50):>8.0f} "
+            f"{run.percentile_ms(99):>8.0f} {bare_rate} {ratio:>8} {run.cpu_per_doc:>10.2f} "
+            f"{bare_cpu}" + (f"  ({run.failures} failed)" if run.failures else "")
         )
 
 
@@ -264,22 +268,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"model {card.id} {card.version} on {card.device} "
         f"({card.dtype}); {len(articles)} articles from {args.data.name}, "
-        f"{tokens:.0f} tokens on average; torch threads {_torch_threads()}"
+        f"{tokens:.0f} tokens on average; torch threads {_torch_threads()}; "
+        f"load average {_load()}"
     )
     env = {
         "BERTSUM_DEVICE": args.device,
         "BERTSUM_MAX_BATCH_DOCUMENTS": str(args.max_batch_documents),
     }
     with contextlib.ExitStack() as stack:
-        url = args.url or stack.enter_context(running_service(args.checkpoint, env))[0]
-        settings = httpx.get(f"{url}/info", timeout=30).json()["settings"]
-        max_docs, max_tokens = settings["max_batch_documents"], settings["max_batch_tokens"]
-        bare = best_bare(summarizer, articles, max_docs, max_tokens)
-        print_levels(url, articles, args.concurrency, bare)
+        url, pid = args.url, None
+        if url is None:
+            url, process = stack.enter_context(running_service(args.checkpoint, env))
+            pid = process.pid
+        max_docs = httpx.get(f"{url}/info", timeout=30).json()["settings"]["max_batch_documents"]
+        summarizer.summarize_many(articles[:2])  # first-call allocations are not the model's speed
+        print(f"bare side: summarize_many in this process, {max_docs} documents a pass")
+        print_levels(
+            url, articles, args.concurrency, lambda: bare_run(summarizer, articles, max_docs), pid
+        )
+        print(f"load average at the end {_load()}")
     if args.skip_gain or args.url:
         return 0
     batching_gain(args, summarizer, articles)
     return 0
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _torch_threads() -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app import service as service_module
 from tests.app.fakes import EnglishOnlyPredictor
 from tests.app.harness import ARTICLE as ENGLISH
 from tests.app.harness import running_app
@@ -99,3 +100,14 @@ async def test_a_checkpoint_with_a_chinese_vocabulary_scores_chinese(tmp_path: P
     assert body["method"] == "model" and body["warning"] is None
     assert_whole_sentences(ARTICLE, body, 3)
     assert info["model"]["languages"] == ["zh"]
+
+
+async def test_a_request_the_model_reads_makes_no_trip_to_the_fallback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(service_module, "rank_without_model", lambda docs: calls.append(len(docs)))
+    async with running_app(EnglishOnlyPredictor()) as (_, client):
+        response = await client.post("/summarize", json={"text": ENGLISH})
+    assert response.status_code == 200 and response.json()["method"] == "model"
+    assert calls == []
