@@ -82,6 +82,7 @@ class SummarizerService:
         self._metrics = metrics
         self._predictor: Predictor | None = None
         self._batcher: Batcher[PreparedDocument, list[float]] | None = None
+        self._preparing: anyio.CapacityLimiter | None = None
         self.state = State.LOADING
 
     @property
@@ -103,6 +104,9 @@ class SummarizerService:
 
     async def start(self) -> None:
         """Load and warm up the model off the event loop, then start batching."""
+        # Splitting is pure Python: each preparing thread holds the GIL that the inference
+        # thread needs between its ops, so few threads keep the forward pass fed best.
+        self._preparing = anyio.CapacityLimiter(self._settings.prepare_threads)
         try:
             # Loading weights takes seconds: threads keep /health answering meanwhile.
             predictor = await anyio.to_thread.run_sync(self._factory, self._settings)
@@ -144,7 +148,9 @@ class SummarizerService:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._settings.request_timeout_s):
-                prepared = await anyio.to_thread.run_sync(self._prepare_all, predictor, jobs)
+                prepared = await anyio.to_thread.run_sync(
+                    self._prepare_all, predictor, jobs, limiter=self._preparing
+                )
                 methods = [self._method(document) for document, _ in prepared]
                 scored = await self._score_by_method([d for d, _ in prepared], methods)
         except TimeoutError:

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     max_wait_ms: float = Field(
         default=5.0, ge=0, le=10_000, description="longest a batch waits to fill up"
     )
+    prepare_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="threads that split and tokenize texts; more contend with the inference "
+        "thread for the GIL",
+    )
     queue_size: int = Field(
         default=128, ge=1, description="documents waiting for the model before 429"
     )

@@ -181,7 +181,7 @@ def run_worker(
 def checkpoint_identity(directory: Path | None) -> dict[str, str]:
     """The checkpoint itself, not its path: id, version, sha256 of its weights and config."""
     from model.checkpoint import CONFIG_FILE, DEFAULT_CHECKPOINT, WEIGHTS_FILE, read_meta
-    from model.encoder import file_sha256
+    from model.network.encoder import file_sha256
 
     folder = Path(directory) if directory is not None else DEFAULT_CHECKPOINT
     meta = read_meta(folder)

@@ -1,18 +1,23 @@
-"""The comparison script's pieces that can go wrong without a benchmark run: picks, tables, keys."""
+"""The benchmark scripts' pieces that can go wrong without a benchmark run: picks, tables, keys."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bench import compare, project_systems
+from bench import compare, paired_precision, project_systems
 from bench.peer_bert_extractive import GivenSentences
 from model.evaluation.rouge import report
+
+# The scripts import each other by name, as they do when run from scripts/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 ARTICLE = (
     "The council approved the budget on Monday. It raises school spending by ten percent. "
@@ -93,3 +98,28 @@ def test_a_run_kept_under_the_old_key_is_adopted_except_the_models(tmp_path: Pat
         target = tmp_path / f"new-{system.arg}.json"
         compare.adopt_legacy_run(system, args, documents, target)
         assert target.exists() == (system.kind != "model")
+
+
+def test_a_precision_within_the_tolerance_only_when_its_interval_is() -> None:
+    same = np.full((40, 3), 0.3)
+    worse = same - np.where(np.arange(40) % 2 == 0, 0.02, 0.0)[:, None]  # -1 R-1 on average
+    scored = {"d": ({"float32": same, "int8": same, "bad": worse}, {})}
+    assert paired_precision.verdict(scored, "int8").endswith("rule holds")
+    assert paired_precision.verdict(scored, "bad").endswith("rule is not shown")
+
+
+def test_profile_samples_are_told_apart_by_thread_and_innermost_work() -> None:
+    spy = importlib.import_module("profile_service")
+    root = "thread (1): inference_0;Thread.run (threading.py:982);_worker (concurrent/futures)"
+    forward = f"{root};Summarizer.score (model/inference.py:206);forward (torch/nn/x.py:1)"
+    loop = "thread (2): MainThread;main (app/cli.py:22);Runner.run (asyncio/runners.py:118)"
+    preparing = "thread (3): AnyIO worker thread;run;textrank_weights (model/baselines.py:76)"
+    idle = "thread (3): AnyIO worker thread;WorkerThread.run;Condition.wait (threading.py:327)"
+    total, counts = spy.shares([f"{forward} 5", f"{loop} 3", f"{preparing} 2", f"{idle} 1"])
+    assert total == 11
+    assert counts == {
+        ("inference thread", "forward pass"): 5,
+        ("event loop", "event loop waiting (uvloop)"): 3,
+        ("preparing threads", "centrality (TextRank)"): 2,
+        ("preparing threads", "idle (waiting for work)"): 1,
+    }

@@ -37,6 +37,7 @@ def test_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ("BERTSUM_DEVICE", "gpu", "BERTSUM_DEVICE"),
         ("BERTSUM_DTYPE", "int4", "BERTSUM_DTYPE"),
         ("BERTSUM_QUEUE_SIZE", "0", "BERTSUM_QUEUE_SIZE"),
+        ("BERTSUM_PREPARE_THREADS", "0", "BERTSUM_PREPARE_THREADS"),
         ("BERTSUM_MAX_WAIT_MS", "-1", "BERTSUM_MAX_WAIT_MS"),
         ("BERTSUM_REQUEST_TIMEOUT_S", "0", "BERTSUM_REQUEST_TIMEOUT_S"),
         ("BERTSUM_CHECKPOINT", "/no/such/dir", "BERTSUM_CHECKPOINT"),

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+
 import pytest
 
+from model.types import PreparedDocument
 from tests.app.fakes import FakePredictor
 from tests.app.harness import ARTICLE, running_app
 
@@ -115,3 +120,32 @@ async def test_concurrent_requests_are_batched_together() -> None:
     assert all(r.status_code == 200 for r in responses)
     assert len(fake.batches) < 8
     assert max(len(b) for b in fake.batches) > 1
+
+
+class SlowPrepare(FakePredictor):
+    """The fake model, slow to prepare, counting how many texts are prepared at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preparing = self.most_at_once = 0
+        self._count = threading.Lock()
+
+    def prepare(self, text: str) -> PreparedDocument:
+        with self._count:
+            self.preparing += 1
+            self.most_at_once = max(self.most_at_once, self.preparing)
+        time.sleep(0.05)
+        with self._count:
+            self.preparing -= 1
+        return super().prepare(text)
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+async def test_texts_are_prepared_on_at_most_the_configured_threads(threads: int) -> None:
+    fake = SlowPrepare()
+    async with running_app(fake, prepare_threads=threads) as (_, client):
+        responses = await asyncio.gather(
+            *(client.post("/summarize", json={"text": ARTICLE}) for _ in range(8))
+        )
+    assert all(r.status_code == 200 for r in responses)
+    assert 1 <= fake.most_at_once <= threads
