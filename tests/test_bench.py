@@ -103,7 +103,8 @@ def test_a_run_kept_under_the_old_key_is_adopted_except_the_models(tmp_path: Pat
 def test_a_precision_within_the_tolerance_only_when_its_interval_is() -> None:
     same = np.full((40, 3), 0.3)
     worse = same - np.where(np.arange(40) % 2 == 0, 0.02, 0.0)[:, None]  # -1 R-1 on average
-    scored = {"d": ({"float32": same, "int8": same, "bad": worse}, {})}
+    rates: dict[str, float] = {}
+    scored = {"d": ({"float32": same, "int8": same, "bad": worse}, rates)}
     assert paired_precision.verdict(scored, "int8").endswith("rule holds")
     assert paired_precision.verdict(scored, "bad").endswith("rule is not shown")
 
