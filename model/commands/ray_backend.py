@@ -258,20 +258,26 @@ def make_datasink(path: str, output_format: str) -> Any:
     return SummaryDatasink(path, file_format=output_format, mode=SaveMode.ERROR)
 
 
-def connect(address: str | None, workers: int, cpus_per_worker: float) -> None:
-    """Join the given Ray cluster (or RAY_ADDRESS's), else start a local one for this run."""
+def connect(address: str | None, workers: int, cpus_per_worker: float) -> bool:
+    """Join the given Ray cluster (or RAY_ADDRESS's), else start a local one for this run.
+
+    False when this process has already joined Ray (a caller's session, kept as it is).
+    """
     import ray
 
+    if ray.is_initialized():
+        return False
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address is not None:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-        return
+        return True
     # A local Ray gets CPU slots for every actor plus one for reading and writing, even on a
     # machine with fewer cores (the actors then share them, which is the point of measuring).
     slots = max(os.cpu_count() or 1, int(workers * cpus_per_worker) + 1)
     ray.init(
         num_cpus=slots, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
     )
+    return True
 
 
 def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
@@ -282,7 +288,7 @@ def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
     source, target = str(args.input), str(args.output)
     in_format = input_format(source, args.input_format)
     out_format = output_format(target, args.output_format)
-    connect(args.ray_address, args.workers, args.cpus_per_worker)
+    joined = connect(args.ray_address, args.workers, args.cpus_per_worker)
     started = time.perf_counter()
     try:
         context = ray.data.DataContext.get_current()
@@ -313,7 +319,8 @@ def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
         summaries.write_datasink(sink)
         return int(sink.rows_written), time.perf_counter() - started
     finally:
-        ray.shutdown()
+        if joined:
+            ray.shutdown()
 
 
 def run(args: argparse.Namespace, budget: Budget) -> int:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +139,40 @@ def test_without_ray_it_says_how_to_install(
     assert not (tmp_path / "out").exists()
 
 
+RAY_START_ATTEMPTS = 3
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """One local Ray for all the Ray tests of this module; the backend joins it and leaves it up.
+
+    Starting Ray is the slow and load-sensitive part: 3 CPU slots (two 1-CPU actors and one for
+    reading and writing), no dashboard, longer start-up waits, and up to three tries, since Ray
+    waits a fixed 30 s for its raylet to register, which a loaded 2-core machine can miss.
+    """
+    import ray
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_gcs_server_port_wait_time_s", "120")  # GCS port: default 30 s
+        patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        for attempt in range(1, RAY_START_ATTEMPTS + 1):
+            try:
+                ray.init(
+                    num_cpus=3,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                    _system_config={"worker_register_timeout_seconds": 180},
+                )
+                break
+            except Exception as error:  # Ray raises a bare Exception for a start-up timeout
+                ray.shutdown()
+                if "timed out" not in str(error) or attempt == RAY_START_ATTEMPTS:
+                    raise
+    yield
+    ray.shutdown()
+
+
 @pytest.fixture(scope="module")
 def local_reference(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The corpus and the single-process command's JSONL output for it."""
@@ -150,14 +186,21 @@ def local_reference(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.mark.ray
 @ray_installed
+@pytest.mark.usefixtures("local_ray")
 def test_two_workers_match_one_process_jsonl(
-    tiny_checkpoint: Path, local_reference: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_checkpoint: Path,
+    local_reference: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    import ray
+
     out = tmp_path / "ray-out"
     assert run("summarize", str(local_reference), "--checkpoint", str(tiny_checkpoint),
                "--ratio", "0.5", "--backend", "ray", "--workers", "2", "--rows-per-batch", "5",
                "-o", str(out)) == 0  # fmt: skip
     assert "bertsum summarize: 24 documents in" in capsys.readouterr().err
+    assert ray.is_initialized(), "the backend shut down a Ray it had not started"
     expected_lines = (local_reference.parent / "local.jsonl").read_text().splitlines()
     expected = [json.loads(line) for line in expected_lines]
     got = read_folder(out, "jsonl")
@@ -167,6 +210,7 @@ def test_two_workers_match_one_process_jsonl(
 
 @pytest.mark.ray
 @ray_installed
+@pytest.mark.usefixtures("local_ray")
 def test_parquet_in_parquet_out(
     tiny_checkpoint: Path, local_reference: Path, tmp_path: Path
 ) -> None:
@@ -188,6 +232,7 @@ def test_parquet_in_parquet_out(
 
 @pytest.mark.ray
 @ray_installed
+@pytest.mark.usefixtures("local_ray")
 def test_a_bad_row_fails_with_one_line(
     tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
