@@ -3,9 +3,9 @@
 Reads JSONL or Parquet rows of ``{id, article}``, runs ``map_batches`` over ``--workers`` actors
 that each load the checkpoint once, and writes a folder of JSONL or Parquet files whose rows have
 the fields of the single-process command (``id``, ``summary``, ``sentences``,
-``num_document_sentences``); JSONL lines are written by the same code, so they are the same
-text. Ray is an optional extra (``pip install '.[ray]'``): nothing here imports it until a run
-asks for it.
+``num_document_sentences``, ``fewer_sentences_than_requested``); JSONL lines are written by the
+same code, so they are the same text. Ray is an optional extra (``pip install '.[ray]'``):
+nothing here imports it until a run asks for it.
 """
 
 from __future__ import annotations
@@ -201,6 +201,9 @@ class SummarizeBatch:
                 "sentences": pa.array([r["sentences"] for r in records], pa.list_(sentence_type())),
                 "num_document_sentences": pa.array(
                     [r["num_document_sentences"] for r in records], pa.int64()
+                ),
+                "fewer_sentences_than_requested": pa.array(
+                    [r["fewer_sentences_than_requested"] for r in records], pa.bool_()
                 ),
             }
         )
