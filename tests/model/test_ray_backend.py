@@ -6,9 +6,9 @@ import importlib.util
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -24,9 +24,31 @@ ARTICLES = [
 ray_installed = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None, reason="the [ray] extra is not installed"
 )
-# Ray Data 2.60 sets its own deprecated `DataContext.use_push_based_shuffle` (ray.data.context
-# warns about it inside Ray): not this project's call, and the project turns warnings into errors.
-ray_data_deprecations = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+Test = TypeVar("Test", bound=Callable[..., None])
+
+
+def ray_data_test(test: Test) -> Test:
+    """A test on the module's local Ray: marked `ray`, skipped without the extra.
+
+    It ignores two warnings of Ray Data 2.60 itself, not of this project (which turns every
+    warning into an error): Ray sets its own deprecated `DataContext.use_push_based_shuffle`
+    (ray.data.context warns), and the completion-signaler thread of its file-listing pool can
+    raise InterruptedError as the pool shuts down (ray.data._internal.dynamic_work_queue: a race
+    between its join and its put), which pytest reports as an unhandled thread exception.
+    """
+    marks = (
+        pytest.mark.ray,
+        ray_installed,
+        pytest.mark.usefixtures("local_ray"),
+        pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context"),
+        pytest.mark.filterwarnings(
+            r"ignore:Exception in thread pool-\d+/completion-signaler"
+            ":pytest.PytestUnhandledThreadExceptionWarning"
+        ),
+    )
+    for mark in marks:
+        test = mark(test)
+    return test
 
 
 def run(*args: str) -> int:
@@ -187,10 +209,7 @@ def local_reference(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFact
     return source
 
 
-@pytest.mark.ray
-@ray_installed
-@pytest.mark.usefixtures("local_ray")
-@ray_data_deprecations
+@ray_data_test
 def test_two_workers_match_one_process_jsonl(
     tiny_checkpoint: Path,
     local_reference: Path,
@@ -212,10 +231,7 @@ def test_two_workers_match_one_process_jsonl(
     assert_same_summaries(got, expected)
 
 
-@pytest.mark.ray
-@ray_installed
-@pytest.mark.usefixtures("local_ray")
-@ray_data_deprecations
+@ray_data_test
 def test_parquet_in_parquet_out(
     tiny_checkpoint: Path, local_reference: Path, tmp_path: Path
 ) -> None:
@@ -241,10 +257,7 @@ def test_parquet_in_parquet_out(
     assert schema.field("sentences").type == pa.list_(ray_backend.sentence_type())
 
 
-@pytest.mark.ray
-@ray_installed
-@pytest.mark.usefixtures("local_ray")
-@ray_data_deprecations
+@ray_data_test
 def test_a_bad_row_fails_with_one_line(
     tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
