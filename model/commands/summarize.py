@@ -14,8 +14,8 @@ from tqdm import tqdm
 
 from model.commands import ray_backend
 from model.commands.options import add_model_options, positive_int, ratio
-from model.errors import InputError
-from model.types import Budget, Summary
+from model.errors import InputError, NoSentencesError
+from model.types import Budget, PreparedDocument, Summary
 
 if TYPE_CHECKING:
     from model.inference import Summarizer
@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ray_backend.add_arguments(parser)
 
 
-def read_rows(handle: TextIO, name: str) -> Iterator[dict[str, Any]]:
-    """JSON objects with an `article` string, one a line; blank lines are skipped."""
+def read_rows(handle: TextIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """JSON objects with an `article` string with their line numbers; blank lines are skipped."""
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
@@ -56,7 +56,7 @@ def read_rows(handle: TextIO, name: str) -> Iterator[dict[str, Any]]:
             raise InputError(f"{name}, line {number}: not JSON ({error.msg})") from None
         if not isinstance(row, dict) or not isinstance(row.get("article"), str):
             raise InputError(f"{name}, line {number}: expected an object with an 'article' string")
-        yield row
+        yield number, row
 
 
 def open_input(name: str) -> TextIO:
@@ -76,9 +76,23 @@ def summary_record(summary: Summary) -> dict[str, Any]:
     }
 
 
+def prepare_rows(
+    summarizer: Summarizer, rows: list[tuple[int, dict[str, Any]]], name: str
+) -> list[PreparedDocument]:
+    """Each row's article split and tokenized; an article without sentences names its line."""
+    prepared = []
+    for number, row in rows:
+        try:
+            prepared.append(summarizer.prepare(row["article"]))
+        except NoSentencesError as error:
+            document = "" if row.get("id") is None else f"document {row['id']!r}: "
+            raise InputError(f"{name}, line {number}: {document}{error}") from error
+    return prepared
+
+
 def summarize_jsonl(
     summarizer: Summarizer,
-    rows: list[dict[str, Any]],
+    rows: list[tuple[int, dict[str, Any]]],
     budget: Budget,
     args: argparse.Namespace,
     out: TextIO,
@@ -86,11 +100,12 @@ def summarize_jsonl(
     """Summarize rows in batches, writing one JSON line per row in input order."""
     with tqdm(total=len(rows), desc="summarize", unit="doc", file=sys.stderr) as bar:
         for start in range(0, len(rows), args.batch_size):
-            group = rows[start : start + args.batch_size]
-            texts = [row["article"] for row in group]
-            summaries = summarizer.summarize_many(
-                texts, budget, args.trigram_blocking, args.batch_size
+            numbered = rows[start : start + args.batch_size]
+            prepared = prepare_rows(summarizer, numbered, args.input)
+            summaries = summarizer.summarize_prepared(
+                prepared, [budget] * len(prepared), args.trigram_blocking, args.batch_size
             )
+            group = [row for _, row in numbered]
             for row, summary in zip(group, summaries, strict=True):
                 out.write(json.dumps({"id": row.get("id"), **summary_record(summary)}) + "\n")
             bar.update(len(group))

@@ -216,8 +216,8 @@ class Run:
 def set_up(config: TrainConfig) -> Run:
     """Device, processes, data, network and optimizer of a run (in this order: it fixes the
     random numbers each one draws, so a resumed run repeats them)."""
-    device = resolve_device("auto")
-    dist = setup_distributed(device)
+    dist = setup_distributed(resolve_device("auto"))
+    device = dist.device
     torch.manual_seed(config.seed)
     dtype = resolve_dtype(TRAINING_DTYPES[config.precision], device, training=True)
     tokenizer = load_tokenizer(config.model.base_encoder)

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from model.errors import InputError
 from model.network.scorer import ExtractiveScorer
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Distributed:
 
     rank: int = 0
     world_size: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @property
     def is_main(self) -> bool:
@@ -33,14 +35,33 @@ class Distributed:
         return self.rank == 0
 
 
+def process_device(device: torch.device, local_rank: int) -> torch.device:
+    """The device of the process ``local_rank`` of its machine: its own GPU, ``cuda:LOCAL_RANK``.
+
+    A bare ``cuda`` would put every process of a machine on its first GPU.
+    """
+    if device.type != "cuda" or device.index is not None:
+        return device
+    count = torch.cuda.device_count()
+    if local_rank >= count:
+        raise InputError(
+            f"LOCAL_RANK {local_rank} but {count} CUDA device(s) here: "
+            "start at most one process per GPU (torchrun --nproc-per-node)"
+        )
+    torch.cuda.set_device(local_rank)
+    return torch.device("cuda", local_rank)
+
+
 def setup_distributed(device: torch.device) -> Distributed:
-    """Join the process group torchrun describes through RANK and WORLD_SIZE, if any."""
+    """Join the process group torchrun describes through RANK, WORLD_SIZE and LOCAL_RANK, if any,
+    each process on its own GPU where ``device`` is CUDA."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
-        return Distributed()
+        return Distributed(device=device)
+    device = process_device(device, int(os.environ.get("LOCAL_RANK", "0")))
     backend = "nccl" if device.type == "cuda" else "gloo"
     torch.distributed.init_process_group(backend=backend)
-    return Distributed(torch.distributed.get_rank(), world_size)
+    return Distributed(torch.distributed.get_rank(), world_size, device)
 
 
 def save_state(

@@ -94,3 +94,25 @@ def test_a_missing_input_or_a_text_without_sentences_is_one_line(
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         run("--debug", "summarize", str(tmp_path / "nowhere.txt"))
+
+
+def test_a_jsonl_document_without_sentences_is_one_line_naming_it(
+    tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "docs.jsonl"
+    rows = [{"id": "fine", "article": ARTICLE}, {"id": "empty", "article": " \n "}]
+    rows.append({"article": ""})
+    source.write_text("\n\n".join(json.dumps(row) for row in rows) + "\n")
+    args = ("summarize", str(source), "--checkpoint", str(tiny_checkpoint))
+    assert run(*args) == 2
+    error = capsys.readouterr().err
+    # Above the one line, only tqdm's progress bar (carriage returns, no line of its own).
+    assert "Traceback" not in error and error.count("\n") <= 2, error
+    assert error.splitlines()[-1] == (
+        f"bertsum summarize: {source}, line 3: document 'empty': the text contains no sentences"
+    )
+    source.write_text(json.dumps(rows[2]) + "\n")
+    assert run(*args) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"bertsum summarize: {source}, line 1: the text contains no sentences"
+    )
