@@ -28,16 +28,18 @@ from app.errors import (
 from app.metrics import Metrics
 from app.predictor import Predictor, PredictorFactory
 from app.settings import Settings
-from model.fallback import (
+from model.fallback import choose_method, fallback_scores, fallback_warning
+from model.selection import summarize_scores
+from model.types import (
     FALLBACK,
     MODEL,
+    Budget,
     Method,
-    choose_method,
-    fallback_scores,
-    fallback_warning,
+    ModelCard,
+    PreparedDocument,
+    Sentence,
+    Summary,
 )
-from model.selection import summarize_scores
-from model.types import Budget, ModelCard, PreparedDocument, Sentence, Summary
 
 logger = logging.getLogger(__name__)
 

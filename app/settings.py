@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from model.fallback import DEFAULT_MAX_UNKNOWN_RATIO
 from model.types import DtypeName
 
 ENV_PREFIX = "BERTSUM_"
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
     )
     json_logs: bool = Field(default=False, description="one JSON object per log line")
     max_unknown_ratio: float = Field(
-        default=0.5,
+        default=DEFAULT_MAX_UNKNOWN_RATIO,
         ge=0,
         le=1,
         description="above this share of word pieces unknown to the model's vocabulary, a text's "

@@ -9,16 +9,16 @@ alone leave a short Chinese article's graph nearly without edges).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from model.text.languages import character_ngrams
+from model.types import FALLBACK, MODEL, Method
 
 if TYPE_CHECKING:  # the service imports this module; it must not pull in numpy or transformers
     from model.network.inputs import EncodedDocument
 
-Method = Literal["model", "textrank-fallback"]
-MODEL: Method = "model"
-FALLBACK: Method = "textrank-fallback"
+# Above this share of unknown word pieces the model is not asked (BERTSUM_MAX_UNKNOWN_RATIO).
+DEFAULT_MAX_UNKNOWN_RATIO = 0.5
 
 
 def unknown_ratio(encoded: EncodedDocument, unknown_id: int | None) -> float:

@@ -7,7 +7,7 @@ import logging
 import platform
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, get_args
 
@@ -17,14 +17,28 @@ from transformers import PreTrainedTokenizerBase
 
 from model.checkpoint import LoadedCheckpoint, load_checkpoint
 from model.errors import NoSentencesError
-from model.fallback import unknown_ratio
+from model.fallback import (
+    DEFAULT_MAX_UNKNOWN_RATIO,
+    choose_method,
+    fallback_scores,
+    fallback_warning,
+    unknown_ratio,
+)
 from model.network.centrality import with_centrality
 from model.network.inputs import EncodedDocument, EncodingConfig, encode_document
 from model.network.scorer import ExtractiveScorer, collate
 from model.selection import summarize_scores
 from model.text.ptb import detokenize
 from model.text.sentences import looks_ptb_tokenized, split_sentences
-from model.types import Budget, DtypeName, ModelCard, PreparedDocument, Sentence, Summary
+from model.types import (
+    FALLBACK,
+    Budget,
+    DtypeName,
+    ModelCard,
+    PreparedDocument,
+    Sentence,
+    Summary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +191,8 @@ class Summarizer:
         self.encoding: EncodingConfig = loaded.config.encoding
         self.pad_id = int(self.tokenizer.pad_token_id or 0)
         self._card = model_card(loaded, self.device, self.precision)
+        # Texts with more unknown word pieces than this are ranked by the fallback, as served.
+        self.max_unknown_ratio = DEFAULT_MAX_UNKNOWN_RATIO
 
     @property
     def card(self) -> ModelCard:
@@ -235,8 +251,18 @@ class Summarizer:
     ) -> list[Summary]:
         """Summarize prepared documents, each under its budget, ``batch_size`` per forward pass
         sorted by length to cut padding; results come back in input order."""
-        order = sorted(range(len(documents)), key=lambda i: documents[i].num_tokens)
-        results: dict[int, Summary] = {}
+        unreadable = {
+            i
+            for i, doc in enumerate(documents)
+            if choose_method(doc.unknown_ratio, self.max_unknown_ratio) == FALLBACK
+        }
+        results = {
+            i: fallback_summary(documents[i], budgets[i], trigram_blocking) for i in unreadable
+        }
+        order = sorted(
+            (i for i in range(len(documents)) if i not in unreadable),
+            key=lambda i: documents[i].num_tokens,
+        )
         for group in chunks(order, batch_size):
             docs = [documents[i] for i in group]
             for index, doc, scores in zip(group, docs, self.score(docs), strict=True):
@@ -248,6 +274,15 @@ class Summarizer:
     def warmup(self) -> None:
         """A tiny forward pass: proves the weights and the device work."""
         self.score([self.prepare("A short warm-up sentence. And a second one.")])
+
+
+def fallback_summary(
+    document: PreparedDocument, budget: Budget, trigram_blocking: bool = True
+) -> Summary:
+    """The summary TextRank over characters gives a text the model cannot read, saying so."""
+    scores = fallback_scores([s.text for s in document.sentences])
+    summary = summarize_scores(document.sentences, scores, budget, trigram_blocking)
+    return replace(summary, method=FALLBACK, warning=fallback_warning(document.unknown_ratio))
 
 
 def encoded_of(document: PreparedDocument) -> EncodedDocument:

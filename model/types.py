@@ -12,6 +12,11 @@ DEFAULT_NUM_SENTENCES = 3
 # Inference precisions by torch's names; "auto" (the default) picks one for the device.
 DtypeName = Literal["float32", "bfloat16", "float16"]
 
+# What chose a summary's sentences: the model, or TextRank when the model cannot read the text.
+Method = Literal["model", "textrank-fallback"]
+MODEL: Method = "model"
+FALLBACK: Method = "textrank-fallback"
+
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
@@ -78,6 +83,8 @@ class Summary:
     scores: list[float]
     num_document_sentences: int
     fewer_sentences_than_requested: bool  # the budget asked for more: the whole document
+    method: Method = MODEL  # what chose the sentences
+    warning: str | None = None  # for people: why the model did not choose, when it did not
 
     @property
     def text(self) -> str:

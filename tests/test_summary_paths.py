@@ -12,6 +12,7 @@ from app.cli import main
 from model.inference import Summarizer, load_summarizer
 from model.types import Budget
 from tests.app.harness import running_app
+from tests.model.chinese import ARTICLE as CHINESE
 
 pytestmark = pytest.mark.anyio
 
@@ -24,6 +25,8 @@ DOCUMENTS = {
     # PTB-tokenized, lower-cased, with a paragraph break and a question inside a quote.
     "odd": "`` is it over ? '' he asked . the vote was close -lrb- 51 to 49 -rrb- .\n\n"
     "officials said the count would be checked . nobody objected .",
+    # A script the tiny model's vocabulary lacks: every path ranks it by the fallback.
+    "unreadable": CHINESE,
 }
 BUDGETS = {
     "count": Budget(num_sentences=3),
@@ -56,6 +59,7 @@ def cli_summary(checkpoint: Path, text: str, budget: Budget, tmp: Path) -> dict[
     return {
         "indices": [s["index"] for s in row["sentences"]],
         "fewer": row["fewer_sentences_than_requested"],
+        "method": row["method"],
     }
 
 
@@ -69,6 +73,7 @@ async def test_the_three_paths_agree(
     expected = {
         "indices": [s.index for s in direct.sentences],
         "fewer": direct.fewer_sentences_than_requested,
+        "method": direct.method,
     }
     async with running_app(summarizer) as (_, client):
         response = await client.post("/summarize", json={"text": text, **budget_fields(budget)})
@@ -77,10 +82,12 @@ async def test_the_three_paths_agree(
     over_http = {
         "indices": [s["index"] for s in body["sentences"]],
         "fewer": body["fewer_sentences_than_requested"],
+        "method": body["method"],
     }
     assert over_http == expected
     assert cli_summary(tiny_checkpoint, text, budget, tmp_path) == expected
     assert expected["indices"], "every document gets a summary"
+    assert expected["method"] == ("textrank-fallback" if document == "unreadable" else "model")
 
 
 async def test_the_library_returns_a_short_document_whole(summarizer: Summarizer) -> None:

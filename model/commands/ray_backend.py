@@ -3,9 +3,9 @@
 Reads JSONL or Parquet rows of ``{id, article}``, runs ``map_batches`` over ``--workers`` actors
 that each load the checkpoint once, and writes a folder of JSONL or Parquet files whose rows have
 the fields of the single-process command (``id``, ``summary``, ``sentences``,
-``num_document_sentences``, ``fewer_sentences_than_requested``); JSONL lines are written by the
-same code, so they are the same text. Ray is an optional extra (``pip install '.[ray]'``):
-nothing here imports it until a run asks for it.
+``num_document_sentences``, ``fewer_sentences_than_requested``, ``method``, ``warning``);
+JSONL lines are written by the same code, so they are the same text. Ray is an optional extra
+(``pip install '.[ray]'``): nothing here imports it until a run asks for it.
 """
 
 from __future__ import annotations
@@ -202,6 +202,8 @@ class SummarizeBatch:
                 "num_document_sentences": pa.array(
                     [r["num_document_sentences"] for r in records], pa.int64()
                 ),
+                "method": pa.array([r["method"] for r in records], pa.string()),
+                "warning": pa.array([r["warning"] for r in records], pa.string()),
                 "fewer_sentences_than_requested": pa.array(
                     [r["fewer_sentences_than_requested"] for r in records], pa.bool_()
                 ),

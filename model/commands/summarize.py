@@ -73,6 +73,8 @@ def summary_record(summary: Summary) -> dict[str, Any]:
         "sentences": [asdict(s) for s in summary.sentences],
         "num_document_sentences": summary.num_document_sentences,
         "fewer_sentences_than_requested": summary.fewer_sentences_than_requested,
+        "method": summary.method,
+        "warning": summary.warning,
     }
 
 

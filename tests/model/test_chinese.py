@@ -11,10 +11,10 @@ from rouge_score.tokenizers import DefaultTokenizer
 from model.baselines import content_words, textrank_scores
 from model.evaluation.rouge import METRICS, rouge_f1
 from model.evaluation.rouge_fast import rouge12_text, rouge_tokens
-from model.fallback import FALLBACK, MODEL, choose_method, fallback_scores, unknown_ratio
+from model.fallback import choose_method, fallback_scores, unknown_ratio
 from model.selection import select_sentences, trigrams
 from model.training.oracle import oracle_labels
-from model.types import Budget
+from model.types import FALLBACK, MODEL, Budget
 from tests.model.chinese import ARTICLE_SENTENCES, PAIRS
 
 
