@@ -244,8 +244,8 @@ def _summary_fields(result: Result, include_all_sentences: bool) -> dict[str, An
         "num_document_sentences": summary.num_document_sentences,
         "all_sentences": _all_sentences(result) if include_all_sentences else None,
         "fewer_sentences_than_requested": summary.fewer_sentences_than_requested,
-        "method": result.method,
-        "warning": result.warning,
+        "method": summary.method,
+        "warning": summary.warning,
     }
 
 

@@ -28,7 +28,7 @@ from app.errors import (
 from app.metrics import Metrics
 from app.predictor import Predictor, PredictorFactory
 from app.settings import Settings
-from model.fallback import choose_method, fallback_scores, fallback_warning
+from model.fallback import choose_method, fallback_scores, said_by_fallback
 from model.selection import summarize_scores
 from model.types import (
     FALLBACK,
@@ -71,8 +71,6 @@ class Result:
     inference_s: float
     total_s: float
     document_sentences: Sequence[Sentence] = ()
-    method: Method = MODEL  # which ranker chose the sentences
-    warning: str | None = None  # for people, when the model did not choose
 
 
 class SummarizerService:
@@ -167,6 +165,8 @@ class SummarizerService:
             summary = summarize_scores(
                 document.sentences, batched.value, job.budget, job.trigram_blocking
             )
+            if method == FALLBACK:
+                summary = said_by_fallback(summary, document.unknown_ratio)
             total_s = time.perf_counter() - started
             results.append(
                 Result(
@@ -176,8 +176,6 @@ class SummarizerService:
                     batched.run_s,
                     total_s,
                     document.sentences,
-                    method,
-                    fallback_warning(document.unknown_ratio) if method == FALLBACK else None,
                 )
             )
         self._metrics.observe_documents(

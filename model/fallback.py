@@ -9,10 +9,12 @@ alone leave a short Chinese article's graph nearly without edges).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from model.selection import summarize_scores
 from model.text.languages import character_ngrams
-from model.types import FALLBACK, MODEL, Method
+from model.types import FALLBACK, MODEL, Budget, Method, PreparedDocument, Summary
 
 if TYPE_CHECKING:  # the service imports this module; it must not pull in numpy or transformers
     from model.network.inputs import EncodedDocument
@@ -57,3 +59,17 @@ def fallback_warning(ratio: float) -> str:
         "over characters instead, without the model; their scores are centrality, not "
         "relevance."
     )
+
+
+def said_by_fallback(summary: Summary, ratio: float) -> Summary:
+    """``summary`` marked as chosen by the fallback, with the warning that says why."""
+    return replace(summary, method=FALLBACK, warning=fallback_warning(ratio))
+
+
+def fallback_summary(
+    document: PreparedDocument, budget: Budget, trigram_blocking: bool = True
+) -> Summary:
+    """The summary TextRank over characters gives a text the model cannot read, saying so."""
+    scores = fallback_scores([s.text for s in document.sentences])
+    summary = summarize_scores(document.sentences, scores, budget, trigram_blocking)
+    return said_by_fallback(summary, document.unknown_ratio)

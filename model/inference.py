@@ -7,7 +7,7 @@ import logging
 import platform
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
@@ -20,8 +20,7 @@ from model.errors import NoSentencesError
 from model.fallback import (
     DEFAULT_MAX_UNKNOWN_RATIO,
     choose_method,
-    fallback_scores,
-    fallback_warning,
+    fallback_summary,
     unknown_ratio,
 )
 from model.network.centrality import with_centrality
@@ -274,15 +273,6 @@ class Summarizer:
     def warmup(self) -> None:
         """A tiny forward pass: proves the weights and the device work."""
         self.score([self.prepare("A short warm-up sentence. And a second one.")])
-
-
-def fallback_summary(
-    document: PreparedDocument, budget: Budget, trigram_blocking: bool = True
-) -> Summary:
-    """The summary TextRank over characters gives a text the model cannot read, saying so."""
-    scores = fallback_scores([s.text for s in document.sentences])
-    summary = summarize_scores(document.sentences, scores, budget, trigram_blocking)
-    return replace(summary, method=FALLBACK, warning=fallback_warning(document.unknown_ratio))
 
 
 def encoded_of(document: PreparedDocument) -> EncodedDocument:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,22 +10,41 @@ import pytest
 import torch
 
 from model.network.encoder import ModelConfig, build_scorer, load_tokenizer
-from model.network.scorer import Pooling, collate
+from model.network.inputs import EncodedDocument
+from model.network.scorer import ExtractiveScorer, Pooling, collate
 from model.training import data as train_data
 from model.training.config import TrainConfig
 from model.training.data import cached_features, load_train_items
 
 
-def test_cached_features_serve_each_pooling_from_one_file(
-    tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path
-) -> None:
+@dataclass
+class FrozenRun:
+    """A frozen-encoder training config on the toy file, its scorer and its encoded documents."""
+
+    frozen: ModelConfig
+    config: TrainConfig
+    scorer: ExtractiveScorer
+    documents: list[EncodedDocument]
+    pad_id: int
+
+
+def frozen_run(tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path) -> FrozenRun:
+    """The toy training file read as a frozen-encoder run caching into ``tmp_path``."""
     frozen = replace(tiny_config, top_layers=0)
     config = TrainConfig([str(toy_jsonl)], str(tmp_path / "run"), model=frozen)
     config.cache_dir = str(tmp_path / "cache")
     tokenizer = load_tokenizer(frozen.base_encoder)
-    scorer = build_scorer(frozen).eval()
     documents = [item.encoded for item in load_train_items(config, tokenizer)]
-    pad_id = int(tokenizer.pad_token_id or 0)
+    scorer = build_scorer(frozen).eval()
+    return FrozenRun(frozen, config, scorer, documents, int(tokenizer.pad_token_id or 0))
+
+
+def test_cached_features_serve_each_pooling_from_one_file(
+    tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path
+) -> None:
+    run = frozen_run(tiny_config, toy_jsonl, tmp_path)
+    frozen, config, scorer, documents = run.frozen, run.config, run.scorer, run.documents
+    pad_id = run.pad_id
     batch = collate(documents[:1], pad_id)
     poolings: list[Pooling] = ["cls+mean", "mean", "cls"]
     for pooling in poolings:
@@ -51,13 +70,9 @@ def test_cached_features_serve_each_pooling_from_one_file(
 def test_cached_features_are_shared_by_documents_whatever_the_files(
     tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    frozen = replace(tiny_config, top_layers=0)
-    config = TrainConfig([str(toy_jsonl)], str(tmp_path / "run"), model=frozen)
-    config.cache_dir = str(tmp_path / "cache")
-    tokenizer = load_tokenizer(frozen.base_encoder)
-    scorer = build_scorer(frozen).eval()
-    documents = [item.encoded for item in load_train_items(config, tokenizer)]
-    pad_id, cpu = int(tokenizer.pad_token_id or 0), torch.device("cpu")
+    run = frozen_run(tiny_config, toy_jsonl, tmp_path)
+    config, scorer, documents = run.config, run.scorer, run.documents
+    pad_id, cpu = run.pad_id, torch.device("cpu")
     first = cached_features(scorer, documents, "train", config, pad_id, cpu, torch.float32)
     encoded: list[int] = []
     real = train_data.sentence_features
