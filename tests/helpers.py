@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from model.types import Sentence
 
 
@@ -12,3 +14,16 @@ def as_sentences(texts: list[str]) -> list[Sentence]:
         sentences.append(Sentence(index, text, start, start + len(text)))
         start += len(text) + 1
     return sentences
+
+
+def count_documents(monkeypatch: Any, module: Any, name: str) -> list[int]:
+    """Wrap ``module.name(scorer, documents, ...)`` to record how many documents each call gets."""
+    counts: list[int] = []
+    real = getattr(module, name)
+
+    def counting(scorer: Any, documents: Any, *args: Any) -> Any:
+        counts.append(len(documents))
+        return real(scorer, documents, *args)
+
+    monkeypatch.setattr(module, name, counting)
+    return counts

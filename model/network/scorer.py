@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 import torch
 from torch import nn
+from transformers.masking_utils import create_bidirectional_mask
 
 from model.network.inputs import EncodedDocument
 
@@ -267,6 +268,22 @@ class SentenceHead(nn.Module):
         return scores
 
 
+@dataclass
+class FrozenStates:
+    """What the frozen lower layers of the encoder make of a batch, computed once and cached
+    when only the top layers are fine-tuned: the token states entering the first trained layer
+    and, with a layer mix, the sentence means of every frozen state."""
+
+    first_layer: int  # index of the first trained layer in the encoder's stack
+    tokens: torch.Tensor  # [W, T, H]
+    means: torch.Tensor | None = None  # [B, S, (first_layer + 1) * H]; None without a layer mix
+
+    def to(self, device: torch.device) -> FrozenStates:
+        """The same states on ``device``."""
+        means = None if self.means is None else self.means.to(device)
+        return FrozenStates(self.first_layer, self.tokens.to(device), means)
+
+
 class ExtractiveScorer(nn.Module):
     """A BERT-family encoder plus a sentence head: the whole BertSum network."""
 
@@ -305,10 +322,43 @@ class ExtractiveScorer(nn.Module):
             else (output.last_hidden_state,)
         )
 
-    def forward(self, batch: PaddedBatch) -> torch.Tensor:
-        """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``)."""
+    def frozen_states(self, batch: PaddedBatch, first_layer: int) -> FrozenStates:
+        """The states of ``batch`` below layer ``first_layer``, to be cached (see FrozenStates)."""
+        output = self.encoder(
+            input_ids=batch.input_ids,
+            token_type_ids=batch.segment_ids,
+            attention_mask=batch.attention_mask,
+            output_hidden_states=True,
+        )
+        states = output.hidden_states  # embeddings, then each layer's output
+        means = None
+        if self.head_config.layer_mix:
+            frozen = [pool_sentences(h, batch, "mean") for h in states[: first_layer + 1]]
+            means = torch.cat(frozen, dim=-1).float()
+        return FrozenStates(first_layer, states[first_layer], means)
+
+    def top_states(self, frozen: FrozenStates, attention_mask: torch.Tensor) -> list[torch.Tensor]:
+        """Token states [W, T, H] of each layer from ``frozen.first_layer`` up, run on cached
+        states: the lower layers' work is not repeated."""
+        encoder = cast(Any, self.encoder)
+        mask = create_bidirectional_mask(
+            config=encoder.config, inputs_embeds=frozen.tokens, attention_mask=attention_mask
+        )
+        hidden, states = frozen.tokens, []
+        for layer in encoder.encoder.layer[frozen.first_layer :]:
+            hidden = layer(hidden, mask)
+            states.append(hidden)
+        return states
+
+    def forward(self, batch: PaddedBatch, frozen: FrozenStates | None = None) -> torch.Tensor:
+        """Logits [B, S]; entries of padded sentences are meaningless (see ``sentence_mask``).
+
+        With ``frozen`` (cached lower states), only the layers above them run.
+        """
         lengths = batch.sentence_end - batch.sentence_start  # [B, S] pieces with [CLS], [SEP]
         logits: torch.Tensor
+        if frozen is not None:
+            return self.forward_from(batch, frozen, lengths)
         if not self.head_config.layer_mix:
             logits = self.head(
                 self.sentence_vectors(batch),
@@ -324,6 +374,23 @@ class ExtractiveScorer(nn.Module):
         logits = self.head(
             vectors, batch.sentence_mask, lengths, premixed=True, centrality=batch.centrality
         )  # [B, S]
+        return logits
+
+    def forward_from(
+        self, batch: PaddedBatch, frozen: FrozenStates, lengths: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits [B, S] from cached lower states: the top layers, pooling and the head."""
+        top = self.top_states(frozen, batch.attention_mask)
+        if self.head_config.layer_mix:
+            if frozen.means is None:
+                raise ValueError("a layer-mix head needs the frozen states' sentence means")
+            top_means = [pool_sentences(h, batch, "mean").float() for h in top]
+            vectors = torch.cat([frozen.means, *top_means], dim=-1)  # [B, S, L*H]
+        else:
+            vectors = pool_sentences(top[-1], batch, self.head_config.pooling).float()
+        logits: torch.Tensor = self.head(
+            vectors, batch.sentence_mask, lengths, centrality=batch.centrality
+        )
         return logits
 
     @property

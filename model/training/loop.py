@@ -28,6 +28,7 @@ from model.network.encoder import build_scorer, load_tokenizer
 from model.network.inputs import EncodedDocument
 from model.network.scorer import (
     ExtractiveScorer,
+    FrozenStates,
     collate,
     label_matrix,
     masked_bce,
@@ -45,6 +46,12 @@ from model.training.data import (
     cached_features,
     load_dev_items,
     load_train_items,
+)
+from model.training.frozen_cache import (
+    DocumentStates,
+    batch_states,
+    cached_states,
+    first_trained_layer,
 )
 from model.training.state import (
     Distributed,
@@ -201,6 +208,9 @@ class Run:
     warmup: int
     train_features: list[torch.Tensor] | None = None  # sentence vectors of a frozen encoder
     dev_features: list[torch.Tensor] | None = None
+    first_layer: int | None = None  # the first trained layer, when only the top layers train
+    train_states: list[DocumentStates] | None = None  # states below it, cached
+    dev_states: list[DocumentStates] | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -254,7 +264,29 @@ def set_up(config: TrainConfig) -> Run:
     if scorer.encoder_is_frozen:
         run.train_features = run_features(run, [i.encoded for i in items], "train")
         run.dev_features = run_features(run, [i.encoded for i in dev_items], "dev")
+    run.first_layer = first_trained_layer(config, scorer)
+    if run.first_layer is not None:
+        # Only the top layers train: the layers below run once per document, not every step.
+        run.train_states = run_states(run, [i.encoded for i in items], "train")
+        run.dev_states = run_states(run, [i.encoded for i in dev_items], "dev")
     return run
+
+
+def run_states(run: Run, documents: Sequence[EncodedDocument], key: str) -> list[DocumentStates]:
+    """The frozen lower layers' states of ``documents``, from the cache when there."""
+    assert run.first_layer is not None
+    return cached_states(
+        run.scorer, documents, key, run.config, run.first_layer, run.pad_id, run.device, run.dtype
+    )
+
+
+def frozen_batch(
+    run: Run, states: list[DocumentStates] | None, indices: Sequence[int], width: int
+) -> FrozenStates | None:
+    """The cached lower states of documents ``indices`` as one batch (None: not cached)."""
+    if states is None or run.first_layer is None:
+        return None
+    return batch_states([states[i] for i in indices], width, run.first_layer).to(run.device)
 
 
 def run_features(run: Run, documents: Sequence[EncodedDocument], key: str) -> list[torch.Tensor]:
@@ -314,10 +346,11 @@ def forward(run: Run, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tenso
             centrality=head_centrality(run, documents),
         )
         return logits, targets.to(run.device), mask.to(run.device)
-    batch = collate([run.items[i].encoded for i in indices], run.pad_id, labels).to(run.device)
+    batch = collate([run.items[i].encoded for i in indices], run.pad_id, labels)
     assert batch.labels is not None
+    frozen = frozen_batch(run, run.train_states, indices, batch.input_ids.shape[1])
     with autocast(run.device, run.dtype):
-        logits = run.model(batch)  # [B, S]
+        logits = run.model(batch.to(run.device), frozen)  # [B, S]
     return logits, batch.labels, batch.sentence_mask
 
 
@@ -348,6 +381,12 @@ def train_step(run: Run, step: int) -> tuple[float, int]:
 def dev_scores(run: Run, indices: Sequence[int]) -> list[list[float]]:
     """Scores of dev documents ``indices`` (from cached vectors when the encoder is frozen)."""
     documents = [run.dev_items[i].encoded for i in indices]
+    if run.dev_states is not None:
+        batch = collate(documents, run.pad_id)
+        frozen = frozen_batch(run, run.dev_states, indices, batch.input_ids.shape[1])
+        with autocast(run.device, run.dtype):
+            logits = run.scorer(batch.to(run.device), frozen)
+        return sentence_probabilities(logits, [d.num_sentences for d in documents])
     if run.dev_features is None:
         return score_encoded(run.scorer, documents, run.pad_id, run.device)
     vectors, mask = pad_vectors([run.dev_features[i] for i in indices])

@@ -144,3 +144,21 @@ def test_layer_mix_of_token_states_equals_mix_of_cached_means(tiny_config: Model
     with torch.inference_mode():
         cached_path = scorer.head(scorer.sentence_vectors(batch), batch.sentence_mask)
         torch.testing.assert_close(scorer(batch), cached_path, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer_mix", [False, True])
+def test_top_layers_on_frozen_states_equal_the_full_pass(
+    tiny_config: ModelConfig, layer_mix: bool
+) -> None:
+    head = HeadConfig(kind="transformer", heads=2, feedforward=32, layer_mix=layer_mix)
+    scorer = build_scorer(replace(tiny_config, head=head, top_layers=1)).eval()
+    tokenizer = load_tokenizer(tiny_config.base_encoder)
+    short = encode_document(tokenizer, LONG[:2], tiny_config.encoding)
+    long = encode_document(tokenizer, LONG, tiny_config.encoding)
+    batch = collate([short, long], 0)
+    assert len(long.windows) > 1 and batch.attention_mask.logical_not().any()  # padding masked
+    with torch.inference_mode():
+        frozen = scorer.frozen_states(batch, first_layer=1)  # the tiny encoder has 2 layers
+        assert frozen.tokens.shape == (*batch.input_ids.shape, 32)
+        assert (frozen.means is not None) == layer_mix
+        torch.testing.assert_close(scorer(batch, frozen), scorer(batch), rtol=1e-4, atol=1e-5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -15,6 +14,7 @@ from model.network.scorer import ExtractiveScorer, Pooling, collate
 from model.training import data as train_data
 from model.training.config import TrainConfig
 from model.training.data import cached_features, load_train_items
+from tests.helpers import count_documents
 
 
 @dataclass
@@ -74,14 +74,7 @@ def test_cached_features_are_shared_by_documents_whatever_the_files(
     config, scorer, documents = run.config, run.scorer, run.documents
     pad_id, cpu = run.pad_id, torch.device("cpu")
     first = cached_features(scorer, documents, "train", config, pad_id, cpu, torch.float32)
-    encoded: list[int] = []
-    real = train_data.sentence_features
-
-    def counting(scorer: Any, docs: Any, *args: Any) -> list[torch.Tensor]:
-        encoded.append(len(docs))
-        return real(scorer, docs, *args)
-
-    monkeypatch.setattr(train_data, "sentence_features", counting)
+    encoded = count_documents(monkeypatch, train_data, "sentence_features")
     reordered = list(reversed(documents[1:]))
     again = cached_features(scorer, reordered, "dev", config, pad_id, cpu, torch.float32)
     assert encoded == []  # another subset, in another order: nothing encoded again

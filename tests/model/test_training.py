@@ -70,6 +70,11 @@ def test_a_few_steps_lower_the_loss(
     assert (tmp_path / "run" / "curves.png").stat().st_size > 0
     meta = json.loads((best / "meta.json").read_text())
     assert meta["dev_scores"]["rouge1"] > 0
+    # Only the top layer trained, on lower states cached once: its weights are in the checkpoint.
+    assert list((tmp_path / "cache").glob("frozen-*/tokens/*.safetensors"))
+    stored = load_file(str(best / "model.safetensors"))
+    assert any(name.startswith("encoder.encoder.layer.1.") for name in stored)
+    assert not any(name.startswith("encoder.encoder.layer.0.") for name in stored)
 
 
 def test_killed_run_resumes_to_the_same_weights(
