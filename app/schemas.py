@@ -35,7 +35,9 @@ class BudgetFields(BaseModel):
         "Chinese or Japanese character (Han, kana) counts as one word",
     )
     trigram_blocking: bool = Field(
-        default=True, description="skip sentences sharing a trigram with one already chosen"
+        default=True,
+        description="skip sentences sharing a trigram with one already chosen, in summaries that "
+        "take at most a quarter of the document (longer ones are never blocked)",
     )
 
     @model_validator(mode="after")

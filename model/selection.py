@@ -7,7 +7,22 @@ from collections.abc import Sequence
 from model.text.languages import units, word_count
 from model.types import Budget, ScoredSentence, Sentence, Summary
 
-__all__ = ["select_sentences", "summarize_scores", "trigrams", "word_count"]
+__all__ = ["budget_share", "select_sentences", "summarize_scores", "trigrams", "word_count"]
+
+# Trigram blocking (Liu & Lapata 2019) keeps repeats out of a short extract. A budget that takes
+# more than this share of a document (of its sentences, or of its words) gets no blocking: there
+# news sentences share trigrams anyway ("the prime minister said") and blocking drops content
+# instead of repeats. Chosen on held-out training documents by scripts/compare_blocking.py:
+# against blocking always, R-1 +5.8 on BBC at reference length (about 40% of the sentences)
+# and -0.04 on CNN/DM top 3.
+BLOCKING_UP_TO = 0.25
+
+
+def budget_share(budget: Budget, sentences: Sequence[str]) -> float:
+    """How much of the document ``budget`` may take: of its sentences, or of its words."""
+    if budget.max_words is not None:
+        return budget.max_words / max(1, sum(word_count(s) for s in sentences))
+    return budget.max_sentences(len(sentences)) / max(1, len(sentences))
 
 
 def trigrams(text: str) -> set[tuple[str, ...]]:
@@ -22,16 +37,19 @@ def select_sentences(
     scores: Sequence[float],
     budget: Budget,
     trigram_blocking: bool = True,
+    blocking_up_to: float = BLOCKING_UP_TO,
 ) -> list[int]:
     """Indices of the best sentences under ``budget``, in document order.
 
-    Sentences are taken by falling score. With trigram blocking a sentence sharing a word trigram
-    with one already taken is skipped (Liu & Lapata 2019). A word budget is never exceeded: a
-    sentence that does not fit is skipped and shorter ones may still fill the space.
+    Sentences are taken by falling score. With trigram blocking, when the budget takes at most
+    ``blocking_up_to`` of the document, a sentence sharing a word trigram with one already taken
+    is skipped. A word budget is never exceeded: a sentence that does not fit is skipped and
+    shorter ones may still fill the space.
     """
     if len(sentences) != len(scores):
         raise ValueError(f"{len(sentences)} sentences but {len(scores)} scores")
     limit = budget.max_sentences(len(sentences))
+    blocking = trigram_blocking and budget_share(budget, sentences) <= blocking_up_to
     chosen: list[int] = []
     seen: set[tuple[str, ...]] = set()
     words_left = budget.max_words
@@ -40,7 +58,7 @@ def select_sentences(
             break
         if words_left is not None and word_count(sentences[index]) > words_left:
             continue
-        grams = trigrams(sentences[index]) if trigram_blocking else set()
+        grams = trigrams(sentences[index]) if blocking else set()
         if grams & seen:
             continue
         chosen.append(index)

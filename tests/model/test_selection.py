@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.selection import select_sentences, summarize_scores
+from model.selection import budget_share, select_sentences, summarize_scores, word_count
 from model.types import Budget
 from tests.helpers import as_sentences
 
@@ -16,26 +16,32 @@ SENTENCES = [
     "Markets rose sharply.",
 ]
 SCORES = [0.9, 0.5, 0.8, 0.3, 0.7]
+# Seven more sentences that never score high: three sentences are then a quarter of the text.
+FILLER = [f"Filler {word} stays below the others." for word in "abcdefg"]
+LONG, LONG_SCORES = SENTENCES + FILLER, SCORES + [0.01] * len(FILLER)
 
 
 def test_top_k_in_document_order_with_trigram_blocking() -> None:
-    assert select_sentences(SENTENCES, SCORES, Budget(num_sentences=3)) == [0, 1, 4]
+    assert select_sentences(LONG, LONG_SCORES, Budget(num_sentences=3)) == [0, 1, 4]
 
 
 def test_without_blocking_redundant_sentence_is_taken() -> None:
-    chosen = select_sentences(SENTENCES, SCORES, Budget(num_sentences=3), trigram_blocking=False)
+    chosen = select_sentences(LONG, LONG_SCORES, Budget(num_sentences=3), trigram_blocking=False)
     assert chosen == [0, 2, 4]
 
 
-def test_ratio_budget() -> None:
-    assert len(select_sentences(SENTENCES, SCORES, Budget(ratio=0.4))) == 2
+@pytest.mark.parametrize("budget", [Budget(num_sentences=3), Budget(ratio=0.6)])
+def test_no_blocking_for_a_budget_over_a_quarter_of_the_document(budget: Budget) -> None:
+    assert select_sentences(SENTENCES, SCORES, budget) == [0, 2, 4]  # 3 of 5 sentences
+    assert select_sentences(SENTENCES, SCORES, budget, blocking_up_to=1.0) == [0, 1, 4]
 
 
-def test_word_budget_is_never_exceeded() -> None:
-    for limit in range(1, 30):
-        chosen = select_sentences(SENTENCES, SCORES, Budget(max_words=limit))
-        assert sum(len(SENTENCES[i].split()) for i in chosen) <= limit
-    assert select_sentences(SENTENCES, SCORES, Budget(max_words=6)) == [0]
+def test_a_word_budget_blocks_up_to_a_quarter_of_the_words() -> None:
+    words = sum(word_count(s) for s in LONG)
+    quarter, more = Budget(max_words=words // 4), Budget(max_words=words * 3 // 10)
+    assert budget_share(quarter, LONG) <= 0.25 < budget_share(more, LONG)
+    assert 2 not in select_sentences(LONG, LONG_SCORES, quarter)  # it repeats sentence 0
+    assert 2 in select_sentences(LONG, LONG_SCORES, more)
 
 
 def test_short_document_returns_everything() -> None:
@@ -63,12 +69,15 @@ def test_invalid_budgets(kwargs: dict[str, float]) -> None:
 
 
 def test_a_document_shorter_than_the_count_comes_back_whole_without_blocking() -> None:
-    sentences = as_sentences(["The cat sat on the mat.", "The cat sat on the mat again."])
+    sentences_text = ["The cat sat on the mat.", "The cat sat on the mat again."]
+    sentences = as_sentences(sentences_text)
     summary = summarize_scores(sentences, [0.9, 0.8], Budget(num_sentences=3))
     assert [s.index for s in summary.sentences] == [0, 1]
     assert summary.fewer_sentences_than_requested
-    blocked = summarize_scores(sentences, [0.9, 0.8], Budget(num_sentences=2))
-    assert [s.index for s in blocked.sentences] == [0]
+    blocked = summarize_scores(
+        as_sentences([*sentences_text, *FILLER]), [0.9, 0.8] + [0.01] * 7, Budget(num_sentences=2)
+    )
+    assert [s.index for s in blocked.sentences] == [0, 2]
     assert not blocked.fewer_sentences_than_requested
 
 
