@@ -37,7 +37,7 @@ class BudgetFields(BaseModel):
     trigram_blocking: bool = Field(
         default=True,
         description="skip sentences sharing a trigram with one already chosen, in summaries that "
-        "take at most a quarter of the document (longer ones are never blocked)",
+        "take at most 35% of the document's sentences or words (longer ones are not blocked)",
     )
 
     @model_validator(mode="after")

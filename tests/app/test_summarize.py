@@ -62,8 +62,8 @@ async def test_a_short_document_comes_back_whole_and_says_so() -> None:
 
 
 async def test_trigram_blocking_can_be_switched_off() -> None:
-    # Every sentence shares "rain fell on" with every other; two of eight is a quarter of the
-    # text, the most a budget may take and still be blocked (model.selection.BLOCKING_UP_TO).
+    # Every sentence shares "rain fell on" with every other. Two of eight sentences is within the
+    # share of a text a blocked budget may take (model.selection.BLOCKING_UP_TO), three is over.
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "today"]
     text = " ".join(f"Rain fell on the city {day}." for day in days)
     async with running_app() as (_, client):
@@ -74,7 +74,7 @@ async def test_trigram_blocking_can_be_switched_off() -> None:
         longer = await client.post("/summarize", json={"text": text, "num_sentences": 3})
     assert len(blocked.json()["sentences"]) == 1
     assert len(unblocked.json()["sentences"]) == 2
-    assert len(longer.json()["sentences"]) == 3  # over a quarter: no blocking
+    assert len(longer.json()["sentences"]) == 3  # over that share: no blocking
 
 
 async def test_request_id_is_echoed_or_made_and_timing_headers_are_set() -> None:

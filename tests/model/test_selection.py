@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from model.selection import budget_share, select_sentences, summarize_scores, word_count
+from model.selection import (
+    BLOCKING_UP_TO,
+    budget_share,
+    select_sentences,
+    summarize_scores,
+    word_count,
+)
 from model.types import Budget
 from tests.helpers import as_sentences
 
@@ -31,15 +37,15 @@ def test_without_blocking_redundant_sentence_is_taken() -> None:
 
 
 @pytest.mark.parametrize("budget", [Budget(num_sentences=3), Budget(ratio=0.6)])
-def test_no_blocking_for_a_budget_over_a_quarter_of_the_document(budget: Budget) -> None:
+def test_no_blocking_for_a_budget_over_a_third_of_the_document(budget: Budget) -> None:
     assert select_sentences(SENTENCES, SCORES, budget) == [0, 2, 4]  # 3 of 5 sentences
     assert select_sentences(SENTENCES, SCORES, budget, blocking_up_to=1.0) == [0, 1, 4]
 
 
-def test_a_word_budget_blocks_up_to_a_quarter_of_the_words() -> None:
+def test_a_word_budget_is_blocked_by_its_share_of_the_words() -> None:
     words = sum(word_count(s) for s in LONG)
-    quarter, more = Budget(max_words=words // 4), Budget(max_words=words * 3 // 10)
-    assert budget_share(quarter, LONG) <= 0.25 < budget_share(more, LONG)
+    quarter, more = Budget(max_words=words // 4), Budget(max_words=words * 4 // 10)
+    assert budget_share(quarter, LONG) <= BLOCKING_UP_TO < budget_share(more, LONG)
     assert 2 not in select_sentences(LONG, LONG_SCORES, quarter)  # it repeats sentence 0
     assert 2 in select_sentences(LONG, LONG_SCORES, more)
 
