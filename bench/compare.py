@@ -193,15 +193,25 @@ def checkpoint_identity(directory: Path | None) -> dict[str, str]:
     }
 
 
+def summary_rule_digest() -> str:
+    """sha256 of the code that picks a summary from the model's scores (budget, blocking)."""
+    import model.selection
+    from model.network.encoder import file_sha256
+
+    return file_sha256(Path(model.selection.__file__))
+
+
 def system_identity(system: System, checkpoint: Path | None) -> dict[str, Any]:
     """What a system's run depends on besides the documents.
 
-    Only the model rows depend on the checkpoint, so a report rerun on a new checkpoint runs
-    them again and reuses the baselines and peers; a peer depends on its pinned packages.
+    Only the model rows depend on the checkpoint and on the rule that turns its scores into a
+    summary (`model/selection.py`), so a report rerun on a new checkpoint or rule runs them again
+    and reuses the baselines and peers; a peer depends on its pinned packages.
     """
     identity: dict[str, Any] = {"label": system.label, "arg": system.arg, "limit": system.limit}
     if system.kind == "model":
         identity["checkpoint"] = checkpoint_identity(checkpoint)
+        identity["summary_rule_sha256"] = summary_rule_digest()
     elif system.kind == "peer":
         identity["requirements"] = list(PEER_REQUIREMENTS)
     return identity

@@ -80,6 +80,17 @@ def test_a_new_checkpoint_reruns_only_the_model_rows(tmp_path: Path) -> None:
     assert len(set(old.values())) == len(old)  # no two systems share a kept run
 
 
+def test_a_new_summary_rule_reruns_only_the_model_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoint = fake_checkpoint(tmp_path / "a", b"weights")
+    before = keys(checkpoint)
+    monkeypatch.setattr(compare, "summary_rule_digest", lambda: "another rule")
+    after = keys(checkpoint)
+    changed = {label for label in before if before[label] != after[label]}
+    assert changed == {f"ours, {dtype}" for dtype in compare.MODEL_DTYPES}
+
+
 def test_the_same_checkpoint_elsewhere_reuses_every_row(tmp_path: Path) -> None:
     first = keys(fake_checkpoint(tmp_path / "a", b"weights"))
     assert keys(fake_checkpoint(tmp_path / "b", b"weights")) == first
