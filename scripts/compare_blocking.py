@@ -23,24 +23,26 @@ from model.evaluation.rouge import intervals, rouge_f1
 from model.inference import Summarizer, load_summarizer
 from model.selection import BLOCKING_UP_TO, select_sentences
 from model.text.data import Example, as_served, read_jsonl
+from model.training.data import parse_budget
 from model.types import Budget, PreparedDocument
 
 # Rule name -> (trigram blocking, the largest budget share it applies to).
 RULES = {
     "never": (False, 0.0),
     "always": (True, 1.0),
-    **{f"up to {share:g}": (True, share) for share in sorted({0.15, 0.35, 0.5, BLOCKING_UP_TO})},
+    **{
+        f"up to {share:g}": (True, share)
+        for share in sorted({0.15, 0.25, 0.35, 0.5, BLOCKING_UP_TO})
+    },
 }
 BASELINE = "always"
 
 
-def parse_budget(spec: str, reference: Sequence[str]) -> Budget:
-    """A budget spec: a sentence count, ``reference`` (its length) or ``ratio:R``."""
-    if spec == "reference":
-        return Budget(num_sentences=max(1, len(reference)))
+def budget_of(spec: str, reference: Sequence[str]) -> Budget:
+    """A budget spec: ``ratio:R``, or what training's dev budgets take (a count, ``reference``)."""
     if spec.startswith("ratio:"):
         return Budget(ratio=float(spec.removeprefix("ratio:")))
-    return Budget(num_sentences=int(spec))
+    return Budget(num_sentences=parse_budget(spec, reference))
 
 
 Scored = tuple[list[Example], list[PreparedDocument], list[list[float]]]
@@ -62,7 +64,7 @@ def rule_scores(scored: Scored, spec: str) -> dict[str, np.ndarray]:
         summaries = []
         for example, doc, doc_scores in zip(examples, prepared, scores, strict=True):
             texts = [s.text for s in doc.sentences]
-            budget = parse_budget(spec, example.summary_sentences)
+            budget = budget_of(spec, example.summary_sentences)
             chosen = select_sentences(texts, doc_scores, budget, blocking, up_to)
             summaries.append([texts[i] for i in chosen])
         results[name] = rouge_f1(summaries, [e.summary_sentences for e in examples])

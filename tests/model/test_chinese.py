@@ -21,10 +21,8 @@ from tests.model.chinese import ARTICLE_SENTENCES, PAIRS
 def test_trigram_blocking_on_characters() -> None:
     sentences = ["市政府批准了新的预算。", "新的预算将增加学校开支。", "批评者表示反对。"]
     assert ("新", "的", "预") in trigrams(sentences[0]) & trigrams(sentences[1])
-    assert select_sentences(sentences, [0.9, 0.8, 0.1], Budget(num_sentences=2), True, 1.0) == [
-        0,
-        2,
-    ]
+    two = Budget(num_sentences=2)  # two of three: blocked only when told to block any share
+    assert select_sentences(sentences, [0.9, 0.8, 0.1], two, blocking_up_to=1.0) == [0, 2]
     assert select_sentences(sentences, [0.9, 0.8, 0.1], Budget(num_sentences=2), False) == [0, 1]
 
 
