@@ -323,29 +323,39 @@ class ExtractiveScorer(nn.Module):
         )
 
     def frozen_states(self, batch: PaddedBatch, first_layer: int) -> FrozenStates:
-        """The states of ``batch`` below layer ``first_layer``, to be cached (see FrozenStates)."""
-        output = self.encoder(
-            input_ids=batch.input_ids,
-            token_type_ids=batch.segment_ids,
-            attention_mask=batch.attention_mask,
-            output_hidden_states=True,
-        )
-        states = output.hidden_states  # embeddings, then each layer's output
+        """The states of ``batch`` below layer ``first_layer``, to be cached (see FrozenStates).
+
+        Only the embeddings and the layers below ``first_layer`` run: the trained layers above
+        are recomputed at every step anyway.
+        """
+        encoder = cast(Any, self.encoder)
+        embedded = encoder.embeddings(input_ids=batch.input_ids, token_type_ids=batch.segment_ids)
+        lower = encoder.encoder.layer[:first_layer]
+        states = [embedded, *self.layer_states(embedded, batch.attention_mask, lower)]
         means = None
         if self.head_config.layer_mix:
-            frozen = [pool_sentences(h, batch, "mean") for h in states[: first_layer + 1]]
+            frozen = [pool_sentences(h, batch, "mean") for h in states]
             means = torch.cat(frozen, dim=-1).float()
-        return FrozenStates(first_layer, states[first_layer], means)
+        return FrozenStates(first_layer, states[-1], means)
 
     def top_states(self, frozen: FrozenStates, attention_mask: torch.Tensor) -> list[torch.Tensor]:
         """Token states [W, T, H] of each layer from ``frozen.first_layer`` up, run on cached
         states: the lower layers' work is not repeated."""
-        encoder = cast(Any, self.encoder)
+        upper = cast(Any, self.encoder).encoder.layer[frozen.first_layer :]
+        return self.layer_states(frozen.tokens, attention_mask, upper)
+
+    def layer_states(
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, layers: Sequence[nn.Module]
+    ) -> list[torch.Tensor]:
+        """Token states after each of ``layers`` in turn, starting from ``hidden`` [W, T, H]:
+        the encoder's own layer loop, run for a slice of its layers."""
         mask = create_bidirectional_mask(
-            config=encoder.config, inputs_embeds=frozen.tokens, attention_mask=attention_mask
+            config=cast(Any, self.encoder).config,
+            inputs_embeds=hidden,
+            attention_mask=attention_mask,
         )
-        hidden, states = frozen.tokens, []
-        for layer in encoder.encoder.layer[frozen.first_layer :]:
+        states = []
+        for layer in layers:
             hidden = layer(hidden, mask)
             states.append(hidden)
         return states

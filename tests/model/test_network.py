@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 import torch
@@ -162,3 +163,18 @@ def test_top_layers_on_frozen_states_equal_the_full_pass(
         assert frozen.tokens.shape == (*batch.input_ids.shape, 32)
         assert (frozen.means is not None) == layer_mix
         torch.testing.assert_close(scorer(batch, frozen), scorer(batch), rtol=1e-4, atol=1e-5)
+
+
+def test_frozen_states_do_not_run_the_trained_layers(tiny_config: ModelConfig) -> None:
+    scorer = build_scorer(replace(tiny_config, top_layers=1)).eval()
+    tokenizer = load_tokenizer(tiny_config.base_encoder)
+    batch = collate([encode_document(tokenizer, LONG, tiny_config.encoding)], 0)
+    calls: list[int] = []
+    top = cast(Any, scorer.encoder).encoder.layer[1]
+    handle = top.register_forward_hook(lambda *_: calls.append(1))
+    with torch.inference_mode():
+        scorer.frozen_states(batch, first_layer=1)
+        assert not calls  # the trained top layer runs at each step, not in the cache pass
+        scorer(batch)
+    handle.remove()
+    assert calls
