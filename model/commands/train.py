@@ -41,6 +41,7 @@ OPTION_GROUPS: dict[str, list[FieldOption]] = {
         FieldOption("--sentence-lengths", "model.head.sentence_lengths"),
         FieldOption("--layer-mix", "model.head.layer_mix"),
         FieldOption("--centrality", "model.head.centrality"),
+        FieldOption("--budget-share", "model.head.budget_share"),
         FieldOption("--dropout", "model.head.dropout"),
         FieldOption("--max-sentence-tokens", "model.encoding.max_sentence_tokens"),
         FieldOption("--max-train-windows", "max_train_windows"),

@@ -14,6 +14,8 @@ import numpy as np
 
 from model.baselines import textrank_scores
 from model.network.inputs import EncodedDocument
+from model.selection import budget_share
+from model.types import Budget
 
 
 def centrality_features(texts: Sequence[str]) -> tuple[tuple[float, float], ...]:
@@ -36,3 +38,14 @@ def centrality_features(texts: Sequence[str]) -> tuple[tuple[float, float], ...]
 def with_centrality(encoded: EncodedDocument, texts: Sequence[str]) -> EncodedDocument:
     """The encoded document carrying the centrality features of its sentences ``texts``."""
     return replace(encoded, centrality=centrality_features(texts))
+
+
+def with_budget_share(
+    encoded: EncodedDocument, budget: Budget, texts: Sequence[str]
+) -> EncodedDocument:
+    """The document whose sentences' features also carry the share of it that ``budget`` takes
+    (the same share the summary rule uses), so one head can score for short and long budgets."""
+    if encoded.centrality is None:
+        raise ValueError("the budget share goes beside the centrality features: compute them first")
+    share = budget_share(budget, texts)
+    return replace(encoded, centrality=tuple((*f, share) for f in encoded.centrality))

@@ -39,7 +39,7 @@ class EncodedDocument:
     owner: list[int]  # owner[i]: index of the window in which sentence i is scored
     # Per sentence, features the head reads beside the encoder (model.network.centrality);
     # None for a head that reads none.
-    centrality: tuple[tuple[float, float], ...] | None = None
+    centrality: tuple[tuple[float, ...], ...] | None = None
 
     @property
     def num_sentences(self) -> int:

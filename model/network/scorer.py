@@ -41,12 +41,17 @@ class HeadConfig:
     """Sentence vector: a learned mix of every encoder layer's mean (needs pooling mean)."""
     centrality: bool = False
     """The Transformer head also reads each sentence's TextRank centrality (network.centrality)."""
+    budget_share: bool = False
+    """Beside the centrality, the head reads the share of the document the summary budget takes
+    (``model.selection.budget_share``): lead sentences for 3 of 30, central ones for 40%."""
 
     def __post_init__(self) -> None:
         if self.sentence_lengths and self.kind != "transformer":
             raise ValueError("sentence_lengths needs the transformer head")
         if self.centrality and self.kind != "transformer":
             raise ValueError("centrality needs the transformer head")
+        if self.budget_share and not self.centrality:
+            raise ValueError("budget_share travels with the centrality features: it needs them")
         if self.layer_mix and self.pooling != "mean":
             raise ValueError("layer_mix mixes mean vectors: it needs pooling 'mean'")
 
@@ -131,7 +136,7 @@ def pad_centrality(documents: Sequence[EncodedDocument]) -> torch.Tensor | None:
     if any(doc.centrality is None for doc in documents):
         return None
     rows = [
-        torch.tensor(doc.centrality, dtype=torch.float32).reshape(-1, CENTRALITY_FEATURES)
+        torch.tensor(doc.centrality, dtype=torch.float32).reshape(doc.num_sentences, -1)
         for doc in documents
     ]
     return nn.utils.rnn.pad_sequence(rows, batch_first=True)
@@ -221,7 +226,8 @@ class SentenceHead(nn.Module):
                 self.lengths = nn.Embedding(MAX_LENGTH_EMBEDDINGS, hidden_size)
                 nn.init.normal_(self.lengths.weight, std=0.02)
             if config.centrality:
-                self.centrality = nn.Linear(CENTRALITY_FEATURES, hidden_size)
+                features = CENTRALITY_FEATURES + int(config.budget_share)
+                self.centrality = nn.Linear(features, hidden_size)
         else:
             self.out = nn.Linear(input_size, 1)
 

@@ -18,7 +18,7 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from model.inference import autocast, split_for_encoder
-from model.network.centrality import with_centrality
+from model.network.centrality import with_budget_share, with_centrality
 from model.network.encoder import encoder_fingerprint, file_sha256
 from model.network.inputs import EncodedDocument, encode_document
 from model.network.scorer import ExtractiveScorer, collate, select_pooling
@@ -128,10 +128,18 @@ def truncated(encoded: EncodedDocument, max_windows: int) -> EncodedDocument:
     return EncodedDocument(encoded.windows[:max_windows], encoded.owner[:owned], centrality)
 
 
-def encode_for_head(tokenizer: Any, texts: list[str], config: TrainConfig) -> EncodedDocument:
-    """A document encoded with what the head reads beside the encoder (centrality features)."""
+def encode_for_head(
+    tokenizer: Any, texts: list[str], config: TrainConfig, budget: int | Budget
+) -> EncodedDocument:
+    """A document encoded with what the head reads beside the encoder: the centrality features
+    and, for a head that reads it, the share of the document that the summary ``budget`` takes."""
     encoded = encode_document(tokenizer, texts, config.model.encoding)
-    return with_centrality(encoded, texts) if config.model.head.centrality else encoded
+    if config.model.head.centrality:
+        encoded = with_centrality(encoded, texts)
+    if config.model.head.budget_share:
+        counted = Budget(num_sentences=budget) if isinstance(budget, int) else budget
+        encoded = with_budget_share(encoded, counted, texts)
+    return encoded
 
 
 def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
@@ -145,7 +153,9 @@ def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
             sentences, texts = split_for_encoder(example.article)
             if not sentences:
                 continue
-            encoded = truncated(encode_for_head(tokenizer, texts, config), config.max_train_windows)
+            budget = oracle_budget(config, file_index, example)
+            encoded = encode_for_head(tokenizer, texts, config, budget)
+            encoded = truncated(encoded, config.max_train_windows)
             kept = [i for i in chosen if i < encoded.num_sentences]
             items.append(TrainItem(encoded, kept, texts[: encoded.num_sentences], file_index))
     return items
@@ -161,8 +171,8 @@ def load_dev_items(tokenizer: Any, config: TrainConfig) -> list[DevItem]:
             sentences, texts = split_for_encoder(example.article)
             if not sentences:
                 continue
-            encoded = encode_for_head(tokenizer, texts, config)
             budget = Budget(parse_budget(spec, example.summary_sentences))
+            encoded = encode_for_head(tokenizer, texts, config, budget)
             items.append(DevItem(encoded, sentences, example.summary_sentences, budget, source))
     return items
 

@@ -9,10 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from model.baselines import content_words, textrank_similarity, textrank_weights
+from model.checkpoint import load_checkpoint
 from model.inference import load_summarizer
 from model.network.centrality import centrality_features
 from model.network.encoder import ModelConfig
+from model.selection import budget_share
 from model.training.config import TrainConfig
+from model.training.data import load_dev_items
 from model.training.loop import train
 
 SENTENCES = [
@@ -66,3 +69,27 @@ def test_a_centrality_head_trains_and_serves(
     assert prepared.encoded is not None
     assert prepared.encoded.centrality == centrality_features(SENTENCES)
     assert len(summarizer.summarize(" ".join(SENTENCES)).sentences) == 3
+
+
+def test_the_budget_share_rides_beside_the_centrality_in_training(
+    tiny_config: ModelConfig, toy_jsonl: Path, tmp_path: Path
+) -> None:
+    head = dataclasses.replace(tiny_config.head, centrality=True, budget_share=True)
+    model = dataclasses.replace(tiny_config, head=head, finetune="top", top_layers=0)
+    config = TrainConfig(
+        train_files=[str(toy_jsonl)],
+        dev_files=[str(toy_jsonl)],
+        dev_budgets=["2"],
+        out_dir=str(tmp_path / "run"),
+        model=model,
+        epochs=1,
+        batch_size=8,
+        cache_dir=str(tmp_path / "cache"),
+    )
+    tokenizer = load_checkpoint(train(config)).tokenizer
+    items = load_dev_items(tokenizer, config)
+    for item in items:
+        assert item.encoded.centrality is not None
+        shares = {features[-1] for features in item.encoded.centrality}
+        assert shares == {budget_share(item.budget, [s.text for s in item.sentences])}
+        assert len(item.encoded.centrality[0]) == 3
