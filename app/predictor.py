@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from model.types import ModelCard, PreparedDocument
+from model.types import Budget, ModelCard, PreparedDocument
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -23,8 +23,9 @@ class Predictor(Protocol):
         """What the model is (id, version, base encoder, device, training data, dev scores)."""
         ...
 
-    def prepare(self, text: str) -> PreparedDocument:
-        """Split and tokenize (thread-safe, no forward pass); `ValueError` if no sentences."""
+    def prepare(self, text: str, budget: Budget | None = None) -> PreparedDocument:
+        """Split and tokenize for a summary under ``budget`` (thread-safe, no forward pass; a
+        model may read how much of the document the budget takes); `ValueError` if no sentences."""
         ...
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:

@@ -206,7 +206,7 @@ class SummarizerService:
         for job in jobs:
             started = time.perf_counter()
             try:
-                document = predictor.prepare(job.text)
+                document = predictor.prepare(job.text, job.budget)
             except ValueError:
                 raise InvalidRequestError(f"{job.field}: no sentences found") from None
             prepared.append((document, time.perf_counter() - started))

@@ -23,7 +23,7 @@ from model.fallback import (
     fallback_summary,
     unknown_ratio,
 )
-from model.network.centrality import with_centrality
+from model.network.centrality import with_budget_share, with_centrality
 from model.network.inputs import EncodedDocument, EncodingConfig, encode_document
 from model.network.scorer import ExtractiveScorer, collate
 from model.selection import summarize_scores
@@ -198,22 +198,31 @@ class Summarizer:
         """What this model is, for /info, metrics and response metadata."""
         return self._card
 
-    def prepare(self, text: str) -> PreparedDocument:
-        """Split and tokenize; raises `NoSentencesError` when the text has no sentences."""
+    def prepare(self, text: str, budget: Budget | None = None) -> PreparedDocument:
+        """Split and tokenize for a summary under ``budget`` (a head may read how much of the
+        document it takes); raises `NoSentencesError` when the text has no sentences."""
         sentences, texts = split_for_encoder(text)
-        return self._encode(text, sentences, texts)
+        return self._encode(text, sentences, texts, budget or Budget())
 
-    def prepare_sentences(self, text: str, sentences: list[Sentence]) -> PreparedDocument:
-        """Tokenize a document already split into ``sentences``."""
-        return self._encode(text, sentences, model_sentences(sentences, looks_ptb_tokenized(text)))
+    def prepare_sentences(
+        self, text: str, sentences: list[Sentence], budget: Budget | None = None
+    ) -> PreparedDocument:
+        """Tokenize a document already split into ``sentences``, for a summary under ``budget``."""
+        texts = model_sentences(sentences, looks_ptb_tokenized(text))
+        return self._encode(text, sentences, texts, budget or Budget())
 
-    def _encode(self, text: str, sentences: list[Sentence], texts: list[str]) -> PreparedDocument:
-        """The document with the encoder's windows over ``texts``, one per sentence."""
+    def _encode(
+        self, text: str, sentences: list[Sentence], texts: list[str], budget: Budget
+    ) -> PreparedDocument:
+        """The document with the encoder's windows over ``texts``, one per sentence, and the
+        features its head reads beside them."""
         if not sentences:
             raise NoSentencesError("the text contains no sentences")
         encoded = encode_document(self.tokenizer, texts, self.encoding)
         if self.scorer.head_config.centrality:
             encoded = with_centrality(encoded, texts)
+        if self.scorer.head_config.budget_share:
+            encoded = with_budget_share(encoded, budget, texts)
         ratio = unknown_ratio(encoded, self.tokenizer.unk_token_id)
         return PreparedDocument(text, sentences, encoded.num_tokens, encoded, ratio)
 
@@ -237,8 +246,8 @@ class Summarizer:
         batch_size: int = 8,
     ) -> list[Summary]:
         """Summarize many documents under one budget, in input order (see `summarize_prepared`)."""
-        prepared = [self.prepare(text) for text in texts]
-        budgets = [budget or Budget()] * len(prepared)
+        budgets = [budget or Budget()] * len(texts)
+        prepared = [self.prepare(text, b) for text, b in zip(texts, budgets, strict=True)]
         return self.summarize_prepared(prepared, budgets, trigram_blocking, batch_size)
 
     def summarize_prepared(
@@ -248,8 +257,8 @@ class Summarizer:
         trigram_blocking: bool = True,
         batch_size: int = 8,
     ) -> list[Summary]:
-        """Summarize prepared documents, each under its budget, ``batch_size`` per forward pass
-        sorted by length to cut padding; results come back in input order."""
+        """Summarize prepared documents, each under its budget (the one it was prepared for),
+        ``batch_size`` per forward pass sorted by length to cut padding; in input order."""
         unreadable = {
             i
             for i, doc in enumerate(documents)

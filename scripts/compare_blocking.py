@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +47,12 @@ def budget_of(spec: str, reference: Sequence[str]) -> Budget:
 Scored = tuple[list[Example], list[PreparedDocument], list[list[float]]]
 
 
-def scored_file(summarizer: Summarizer, path: Path, limit: int | None) -> Scored:
-    """A file's examples in the form served, prepared, and the model's sentence scores."""
+def scored_file(summarizer: Summarizer, path: Path, limit: int | None, spec: str) -> Scored:
+    """A file's examples in the form served, prepared for budget ``spec``, and the model's
+    sentence scores."""
     examples = [as_served(e) for e in list(read_jsonl(path))[:limit]]
-    prepared = [summarizer.prepare(e.article) for e in examples]
+    budgets = [budget_of(spec, e.summary_sentences) for e in examples]
+    prepared = [summarizer.prepare(e.article, b) for e, b in zip(examples, budgets, strict=True)]
     scores = [s for i in range(0, len(prepared), 8) for s in summarizer.score(prepared[i : i + 8])]
     return examples, prepared, scores
 
@@ -82,9 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dtype", default="float32")
     args = parser.parse_args(argv)
     summarizer = load_summarizer(args.checkpoint, device="cpu", dtype=args.dtype)
-    score_file = cache(lambda name: scored_file(summarizer, Path(name), args.limit))
     for name, spec in args.data:
-        results = rule_scores(score_file(name), spec)
+        results = rule_scores(scored_file(summarizer, Path(name), args.limit, spec), spec)
         print(f"\n{name}, budget {spec} ({len(results[BASELINE])} documents)")
         for rule, values in results.items():
             r1, r2, rl = intervals(values)

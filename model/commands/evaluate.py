@@ -102,10 +102,11 @@ def model_chooser(args: argparse.Namespace) -> Chooser:
     summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
 
     def choose(documents: Sequence[Document], lengths: Sequence[int]) -> list[list[int]]:
-        prepared = [
-            summarizer.prepare_sentences(ex.article, sentences) for ex, sentences in documents
-        ]
         budgets = [Budget(num_sentences=k) for k in lengths]
+        prepared = [
+            summarizer.prepare_sentences(example.article, sentences, budget)
+            for (example, sentences), budget in zip(documents, budgets, strict=True)
+        ]
         summaries = summarizer.summarize_prepared(
             prepared, budgets, args.trigram_blocking, args.batch_size
         )

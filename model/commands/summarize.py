@@ -79,13 +79,13 @@ def summary_record(summary: Summary) -> dict[str, Any]:
 
 
 def prepare_rows(
-    summarizer: Summarizer, rows: list[tuple[int, dict[str, Any]]], name: str
+    summarizer: Summarizer, rows: list[tuple[int, dict[str, Any]]], name: str, budget: Budget
 ) -> list[PreparedDocument]:
     """Each row's article split and tokenized; an article without sentences names its line."""
     prepared = []
     for number, row in rows:
         try:
-            prepared.append(summarizer.prepare(row["article"]))
+            prepared.append(summarizer.prepare(row["article"], budget))
         except NoSentencesError as error:
             document = "" if row.get("id") is None else f"document {row['id']!r}: "
             raise InputError(f"{name}, line {number}: {document}{error}") from error
@@ -103,7 +103,7 @@ def summarize_jsonl(
     with tqdm(total=len(rows), desc="summarize", unit="doc", file=sys.stderr) as bar:
         for start in range(0, len(rows), args.batch_size):
             numbered = rows[start : start + args.batch_size]
-            prepared = prepare_rows(summarizer, numbered, args.input)
+            prepared = prepare_rows(summarizer, numbered, args.input, budget)
             summaries = summarizer.summarize_prepared(
                 prepared, [budget] * len(prepared), args.trigram_blocking, args.batch_size
             )

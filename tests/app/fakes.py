@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from model.text.languages import has_cjk
 from model.text.sentences import split_sentences
-from model.types import ModelCard, PreparedDocument, Sentence
+from model.types import Budget, ModelCard, PreparedDocument, Sentence
 
 _SENTENCE = re.compile(r"[^\s.!?][^.!?]*[.!?]*")
 MAX_TOKENS = 512
@@ -35,7 +35,8 @@ class FakePredictor:
     with the product's own rule (`model.selection.summarize_scores`).
 
     `delay` seconds per `score` call; `gate` (if set) must be set before `score` returns;
-    texts containing `fail_marker` make their whole batch raise. Calls are recorded.
+    texts containing `fail_marker` make their whole batch raise. Calls and the budgets the
+    documents were prepared for are recorded.
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class FakePredictor:
         self.fail_marker = fail_marker
         self.fail_warmup = fail_warmup
         self.batches: list[list[str]] = []  # texts of each scored batch
+        self.prepared_for: list[Budget | None] = []  # the budget of each prepare call
         self.score_threads: set[str] = set()
         self.started_batches = 0
         self._lock = threading.Lock()
@@ -67,7 +69,9 @@ class FakePredictor:
             dev_scores={"rouge1": 0.5},
         )
 
-    def prepare(self, text: str) -> PreparedDocument:
+    def prepare(self, text: str, budget: Budget | None = None) -> PreparedDocument:
+        with self._lock:
+            self.prepared_for.append(budget)
         sentences = split(text)
         if not sentences:
             raise ValueError("the text contains no sentences")
@@ -97,7 +101,7 @@ class FakePredictor:
 class EnglishOnlyPredictor(FakePredictor):
     """The fake model with the real splitter, reading every CJK character as ``[UNK]``."""
 
-    def prepare(self, text: str) -> PreparedDocument:
-        document = super().prepare(text)
+    def prepare(self, text: str, budget: Budget | None = None) -> PreparedDocument:
+        document = super().prepare(text, budget)
         sentences = split_sentences(text)
         return PreparedDocument(text, sentences, document.num_tokens, None, has_cjk(text) * 1.0)

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
-from model.types import PreparedDocument
+from model.types import Budget, PreparedDocument
 from tests.app.fakes import FakePredictor
 from tests.app.harness import ARTICLE, running_app, wait_ready
 
@@ -122,10 +122,10 @@ async def test_a_failing_batch_fails_only_its_requests() -> None:
 class BrokenPrepare(FakePredictor):
     """A bug outside the forward pass, with an internal path in its message."""
 
-    def prepare(self, text: str) -> PreparedDocument:
+    def prepare(self, text: str, budget: Budget | None = None) -> PreparedDocument:
         if text == ARTICLE:  # the warm-up text still works, so the service becomes ready
             raise KeyError("/srv/secret/app/module.py")
-        return super().prepare(text)
+        return super().prepare(text, budget)
 
 
 async def test_an_unexpected_error_is_a_plain_500_without_internals() -> None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from model.types import PreparedDocument
+from model.types import Budget, PreparedDocument
 from tests.app.fakes import FakePredictor
 from tests.app.harness import ARTICLE, running_app
 
@@ -109,6 +109,8 @@ async def test_batch_keeps_order_and_ids_and_shares_forward_passes() -> None:
     assert results[1]["fewer_sentences_than_requested"] is True
     assert response.json()["model"]["id"] == "fake-model"
     assert len(fake.batches) == 1  # all three documents in one forward pass
+    # Each document is prepared for its own budget: a head may read how much of it that takes.
+    assert fake.prepared_for[-3:] == [Budget(num_sentences=1), Budget(), Budget(ratio=1.0)]
 
 
 async def test_concurrent_requests_are_batched_together() -> None:
@@ -132,14 +134,14 @@ class SlowPrepare(FakePredictor):
         self.preparing = self.most_at_once = 0
         self._count = threading.Lock()
 
-    def prepare(self, text: str) -> PreparedDocument:
+    def prepare(self, text: str, budget: Budget | None = None) -> PreparedDocument:
         with self._count:
             self.preparing += 1
             self.most_at_once = max(self.most_at_once, self.preparing)
         time.sleep(0.05)
         with self._count:
             self.preparing -= 1
-        return super().prepare(text)
+        return super().prepare(text, budget)
 
 
 @pytest.mark.parametrize("threads", [1, 4])

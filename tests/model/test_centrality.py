@@ -17,6 +17,7 @@ from model.selection import budget_share
 from model.training.config import TrainConfig
 from model.training.data import load_dev_items
 from model.training.loop import train
+from model.types import Budget
 
 SENTENCES = [
     "The council approved the school budget on Monday.",
@@ -86,10 +87,17 @@ def test_the_budget_share_rides_beside_the_centrality_in_training(
         batch_size=8,
         cache_dir=str(tmp_path / "cache"),
     )
-    tokenizer = load_checkpoint(train(config)).tokenizer
-    items = load_dev_items(tokenizer, config)
+    best = train(config)
+    items = load_dev_items(load_checkpoint(best).tokenizer, config)
     for item in items:
         assert item.encoded.centrality is not None
         shares = {features[-1] for features in item.encoded.centrality}
         assert shares == {budget_share(item.budget, [s.text for s in item.sentences])}
         assert len(item.encoded.centrality[0]) == 3
+    summarizer = load_summarizer(best)
+    text = " ".join(SENTENCES)
+    for budget, share in [(Budget(), 0.75), (Budget(ratio=0.5), 0.5), (Budget(max_words=7), 0.25)]:
+        prepared = summarizer.prepare(text, budget)
+        assert prepared.encoded is not None and prepared.encoded.centrality is not None
+        assert [f[-1] for f in prepared.encoded.centrality] == [share] * len(SENTENCES)
+    assert len(summarizer.summarize(text, Budget(num_sentences=2)).sentences) == 2
