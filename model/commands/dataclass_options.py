@@ -56,8 +56,8 @@ class ResolvedField:
     @property
     def help(self) -> str:
         """The field's docstring in argparse's style: lower case at the start (unless the first
-        word is a name such as LoRA), no final period."""
-        doc = field_docs(self.owner).get(self.name, "").removesuffix(".")
+        word is a name such as LoRA), no final period, ``%`` escaped for argparse's formatting."""
+        doc = field_docs(self.owner).get(self.name, "").removesuffix(".").replace("%", "%%")
         first = doc.split(" ", 1)[0]
         if any(c.isupper() for c in first[1:]):
             return doc

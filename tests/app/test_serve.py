@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from app.cli import COMMANDS, main
 from app.testing import free_port
 from tests.app.harness import (
     ARTICLE,
@@ -80,3 +81,11 @@ def test_help_loads_neither_torch_nor_transformers(arguments: list[str]) -> None
     )
     assert "usage: bertsum" in result.stdout
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_prints_its_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main([command, "--help"])
+    assert ended.value.code == 0
+    assert f"bertsum {command}" in capsys.readouterr().out
