@@ -21,6 +21,7 @@ OPTION_GROUPS: dict[str, list[FieldOption]] = {
         FieldOption("--dev-budget", "dev_budgets"),
         FieldOption("--text-form", "text_form"),
         FieldOption("--label-smoothing", "label_smoothing"),
+        FieldOption("--soft-labels", "soft_labels"),
         FieldOption("--oversample", "oversample"),
         FieldOption("--out", "out_dir"),
         FieldOption("--limit", "limit"),

@@ -69,6 +69,9 @@ class TrainConfig:
     """Per training file, times each of its documents is seen per epoch (balances domains)."""
     label_smoothing: float = 0.0
     """Pull the oracle's 0/1 targets toward 1/2 by this much (e.g. 0.1)."""
+    soft_labels: float = 0.0
+    """Mix into the oracle's 0/1 targets, by this weight (e.g. 0.3), each sentence's own
+    ROUGE-1 F + ROUGE-2 F scaled so the document's best sentence has 1."""
     max_train_windows: int = 1
     """512-token windows per training document (cost grows with it)."""
     limit: int | None = None
@@ -114,6 +117,8 @@ class TrainConfig:
             raise ConfigError(f"oracle_ratio: must be in (0, 1], got {self.oracle_ratio}")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"label_smoothing: must be in [0, 1), got {self.label_smoothing}")
+        if not 0 <= self.soft_labels < 1:
+            raise ConfigError(f"soft_labels: must be in [0, 1), got {self.soft_labels}")
         if self.oversample and (
             len(self.oversample) != len(self.train_files) or min(self.oversample) < 1
         ):

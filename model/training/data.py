@@ -25,7 +25,7 @@ from model.network.scorer import ExtractiveScorer, collate, select_pooling
 from model.text.data import Example, as_served, read_jsonl
 from model.text.sentences import split_sentences
 from model.training.config import TrainConfig
-from model.training.oracle import oracle_labels
+from model.training.oracle import oracle_labels, sentence_rouge_targets
 from model.types import Budget, Sentence
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class TrainItem:
     labels: list[int]
     sentences: list[str]
     source: int = 0  # which training file
+    soft_targets: list[float] | None = None  # per sentence, with --soft-labels
 
 
 @dataclass
@@ -157,7 +158,12 @@ def load_train_items(config: TrainConfig, tokenizer: Any) -> list[TrainItem]:
             encoded = encode_for_head(tokenizer, texts, config, budget)
             encoded = truncated(encoded, config.max_train_windows)
             kept = [i for i in chosen if i < encoded.num_sentences]
-            items.append(TrainItem(encoded, kept, texts[: encoded.num_sentences], file_index))
+            soft = None
+            if config.soft_labels:
+                soft = sentence_rouge_targets(texts, example.summary_sentences)
+                soft = soft[: encoded.num_sentences]
+            kept_texts = texts[: encoded.num_sentences]
+            items.append(TrainItem(encoded, kept, kept_texts, file_index, soft))
     return items
 
 

@@ -103,6 +103,20 @@ def smoothed(targets: torch.Tensor, smoothing: float) -> torch.Tensor:
     return targets * (1.0 - smoothing) + smoothing / 2 if smoothing else targets
 
 
+def with_soft_targets(
+    targets: torch.Tensor, soft: Sequence[Sequence[float] | None], weight: float
+) -> torch.Tensor:
+    """0/1 targets [B, S] mixed with each document's soft targets by ``weight`` (0: unchanged)."""
+    if not weight:
+        return targets
+    matrix = torch.zeros_like(targets)
+    for row, values in enumerate(soft):
+        if values is None:
+            raise ValueError("soft labels were asked for but a document has none")
+        matrix[row, : len(values)] = torch.tensor(values, dtype=targets.dtype)
+    return targets * (1.0 - weight) + matrix * weight
+
+
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
     """Linear warmup to 1, then linear decay to 0."""
     if step < warmup:
@@ -364,6 +378,8 @@ def train_step(run: Run, step: int) -> tuple[float, int]:
     loss_sum, documents = 0.0, 0
     for indices in batches:
         logits, targets, mask = forward(run, indices)
+        soft = [run.items[i].soft_targets for i in indices]
+        targets = with_soft_targets(targets, soft, run.config.soft_labels)
         targets = smoothed(targets, run.config.label_smoothing)
         loss = masked_bce(logits, targets, mask) / len(batches)
         loss.backward()

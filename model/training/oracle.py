@@ -127,6 +127,16 @@ class RougeSelection:
         insort(self._with_tokens, index)
 
 
+def sentence_rouge_targets(sentences: Sequence[str], reference: Sequence[str]) -> list[float]:
+    """Each sentence's own ROUGE-1 F + ROUGE-2 F against ``reference``, scaled so the document's
+    best sentence has 1 (all 0 when none overlaps): soft targets beside the oracle's 0/1."""
+    ref = Reference.from_sentences(reference)
+    selection = RougeSelection([sentence_ngrams(text, ref) for text in sentences], ref)
+    scores = [selection.score_with(index) for index in range(len(sentences))]
+    best = max(scores, default=0.0)
+    return [score / best if best > 0 else 0.0 for score in scores]
+
+
 def max_count(limit: int | Budget, num_sentences: int) -> int:
     """How many sentences the oracle may pick: a fixed count, or a ``Budget`` (e.g. a ratio)."""
     if isinstance(limit, Budget):

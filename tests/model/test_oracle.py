@@ -8,7 +8,12 @@ import pytest
 from rouge_score import rouge_scorer
 
 from model.evaluation.rouge_fast import Reference
-from model.training.oracle import RougeSelection, oracle_labels, sentence_ngrams
+from model.training.oracle import (
+    RougeSelection,
+    oracle_labels,
+    sentence_ngrams,
+    sentence_rouge_targets,
+)
 from model.types import Budget
 
 ARTICLE = [
@@ -113,3 +118,13 @@ def test_oracle_handles_empty_inputs() -> None:
 def test_oracle_rejects_a_zero_maximum() -> None:
     with pytest.raises(ValueError, match="at least one"):
         oracle_labels(["a"], ["a"], 0)
+
+
+def test_soft_targets_give_the_best_sentence_one_and_unrelated_ones_zero() -> None:
+    targets = sentence_rouge_targets(ARTICLE, REFERENCE)
+    assert len(targets) == len(ARTICLE)
+    assert max(targets) == 1.0
+    assert min(targets) >= 0.0
+    best = max(range(len(ARTICLE)), key=targets.__getitem__)
+    assert best in oracle_labels(ARTICLE, REFERENCE, 3)
+    assert sentence_rouge_targets(["unrelated words", "more noise"], ["the reference"]) == [0, 0]

@@ -151,13 +151,15 @@ def test_other_finetune_modes_run(
         assert any(name.startswith("encoder.embeddings") for name in stored)
 
 
-@pytest.mark.parametrize("head_option", ["--sentence-lengths", "--layer-mix"])
+@pytest.mark.parametrize(
+    "head_option", ["--sentence-lengths", "--layer-mix", "--layer-mix --soft-labels 0.3"]
+)
 def test_frozen_encoder_heads_train_from_cached_vectors(
     tiny_encoder_dir: Path, toy_jsonl: Path, tmp_path: Path, head_option: str
 ) -> None:
     out = tmp_path / "frozen"
     run_train(tiny_encoder_dir, toy_jsonl, out, "--top-layers", "0", "--epochs", "2",
-              "--dev", str(toy_jsonl), head_option)  # fmt: skip
+              "--dev", str(toy_jsonl), *head_option.split())  # fmt: skip
     assert list((tmp_path / "cache").glob("features-*/*.safetensors"))
     stored = load_file(str(out / "best" / "model.safetensors"))
     assert all(name.startswith("head.") for name in stored)
@@ -173,6 +175,17 @@ def test_label_smoothing_pulls_targets_toward_one_half() -> None:
     targets = torch.tensor([[1.0, 0.0]])
     assert torch.equal(smoothed(targets, 0.0), targets)
     assert torch.allclose(smoothed(targets, 0.1), torch.tensor([[0.95, 0.05]]))
+
+
+def test_soft_labels_mix_into_the_oracle_targets() -> None:
+    from model.training.loop import with_soft_targets
+
+    targets = torch.tensor([[1.0, 0.0, 0.0]])
+    assert torch.equal(with_soft_targets(targets, [None], 0.0), targets)
+    mixed = with_soft_targets(targets, [[1.0, 0.5]], 0.2)  # the padded third sentence gets 0
+    assert torch.allclose(mixed, torch.tensor([[1.0, 0.1, 0.0]]))
+    with pytest.raises(ValueError, match="soft labels"):
+        with_soft_targets(targets, [None], 0.2)
 
 
 def test_oversampling_repeats_a_files_documents_in_every_epoch() -> None:
