@@ -163,7 +163,7 @@ class SummarizerService:
         ):
             # Selection is a few list passes per document: cheaper inline than a thread hop.
             summary = summarize_scores(
-                document.sentences, batched.value, job.budget, job.trigram_blocking
+                document.sentences, batched.value, document.budget, job.trigram_blocking
             )
             if method == FALLBACK:
                 summary = said_by_fallback(summary, document.unknown_ratio)

@@ -104,17 +104,16 @@ def model_picker(checkpoint: str | None, dtype: str, batch_size: int) -> tuple[P
     summarizer.warmup()
 
     def pick(docs: Sequence[dict[str, Any]]) -> list[list[int]]:
-        budgets = [Budget(num_sentences=doc["k"]) for doc in docs]
         prepared = [
-            summarizer.prepare_sentences(doc["article"], sentences, budget)
-            for doc, sentences, budget in zip(docs, sentence_lists(docs), budgets, strict=True)
+            summarizer.prepare_sentences(doc["article"], sentences, Budget(num_sentences=doc["k"]))
+            for doc, sentences in zip(docs, sentence_lists(docs), strict=True)
         ]
         order = sorted(range(len(docs)), key=lambda i: prepared[i].num_tokens)
         chosen: dict[int, list[int]] = {}
         for group in chunks(order, batch_size):
             scores = summarizer.score([prepared[i] for i in group])
             for i, row in zip(group, scores, strict=True):
-                summary = summarize_scores(prepared[i].sentences, row, budgets[i])
+                summary = summarize_scores(prepared[i].sentences, row, prepared[i].budget)
                 chosen[i] = [s.index for s in summary.sentences]
         return [chosen[i] for i in range(len(docs))]
 

@@ -224,7 +224,7 @@ class Summarizer:
         if self.scorer.head_config.budget_share:
             encoded = with_budget_share(encoded, budget, texts)
         ratio = unknown_ratio(encoded, self.tokenizer.unk_token_id)
-        return PreparedDocument(text, sentences, encoded.num_tokens, encoded, ratio)
+        return PreparedDocument(text, sentences, encoded.num_tokens, encoded, ratio, budget)
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         """One padded forward pass for all documents; a score per sentence of each."""
@@ -246,18 +246,16 @@ class Summarizer:
         batch_size: int = 8,
     ) -> list[Summary]:
         """Summarize many documents under one budget, in input order (see `summarize_prepared`)."""
-        budgets = [budget or Budget()] * len(texts)
-        prepared = [self.prepare(text, b) for text, b in zip(texts, budgets, strict=True)]
-        return self.summarize_prepared(prepared, budgets, trigram_blocking, batch_size)
+        prepared = [self.prepare(text, budget) for text in texts]
+        return self.summarize_prepared(prepared, trigram_blocking, batch_size)
 
     def summarize_prepared(
         self,
         documents: Sequence[PreparedDocument],
-        budgets: Sequence[Budget],
         trigram_blocking: bool = True,
         batch_size: int = 8,
     ) -> list[Summary]:
-        """Summarize prepared documents, each under its budget (the one it was prepared for),
+        """Summarize prepared documents, each under the budget it was prepared for,
         ``batch_size`` per forward pass sorted by length to cut padding; in input order."""
         unreadable = {
             i
@@ -265,7 +263,8 @@ class Summarizer:
             if choose_method(doc.unknown_ratio, self.max_unknown_ratio) == FALLBACK
         }
         results = {
-            i: fallback_summary(documents[i], budgets[i], trigram_blocking) for i in unreadable
+            i: fallback_summary(documents[i], documents[i].budget, trigram_blocking)
+            for i in unreadable
         }
         order = sorted(
             (i for i in range(len(documents)) if i not in unreadable),
@@ -275,7 +274,7 @@ class Summarizer:
             docs = [documents[i] for i in group]
             for index, doc, scores in zip(group, docs, self.score(docs), strict=True):
                 results[index] = summarize_scores(
-                    doc.sentences, scores, budgets[index], trigram_blocking
+                    doc.sentences, scores, doc.budget, trigram_blocking
                 )
         return [results[i] for i in range(len(documents))]
 

@@ -105,6 +105,7 @@ class PreparedDocument:
     num_tokens: int
     encoded: EncodedDocument | None = field(default=None, repr=False)
     unknown_ratio: float = 0.0  # share of its word pieces the model's vocabulary does not know
+    budget: Budget = field(default_factory=Budget)  # prepared, so summarized, for this budget
 
 
 @dataclass(frozen=True, slots=True)

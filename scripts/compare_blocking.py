@@ -57,16 +57,15 @@ def scored_file(summarizer: Summarizer, path: Path, limit: int | None, spec: str
     return examples, prepared, scores
 
 
-def rule_scores(scored: Scored, spec: str) -> dict[str, np.ndarray]:
-    """Per-document ROUGE [N, 3] of each rule under one budget spec."""
+def rule_scores(scored: Scored) -> dict[str, np.ndarray]:
+    """Per-document ROUGE [N, 3] of each rule, each document under its prepared budget."""
     examples, prepared, scores = scored
     results = {}
     for name, (blocking, up_to) in RULES.items():
         summaries = []
-        for example, doc, doc_scores in zip(examples, prepared, scores, strict=True):
+        for doc, doc_scores in zip(prepared, scores, strict=True):
             texts = [s.text for s in doc.sentences]
-            budget = budget_of(spec, example.summary_sentences)
-            chosen = select_sentences(texts, doc_scores, budget, blocking, up_to)
+            chosen = select_sentences(texts, doc_scores, doc.budget, blocking, up_to)
             summaries.append([texts[i] for i in chosen])
         results[name] = rouge_f1(summaries, [e.summary_sentences for e in examples])
     return results
@@ -84,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     summarizer = load_summarizer(args.checkpoint, device="cpu", dtype=args.dtype)
     for name, spec in args.data:
-        results = rule_scores(scored_file(summarizer, Path(name), args.limit, spec), spec)
+        results = rule_scores(scored_file(summarizer, Path(name), args.limit, spec))
         print(f"\n{name}, budget {spec} ({len(results[BASELINE])} documents)")
         for rule, values in results.items():
             r1, r2, rl = intervals(values)

@@ -102,14 +102,11 @@ def model_chooser(args: argparse.Namespace) -> Chooser:
     summarizer = load_summarizer(args.checkpoint, device=args.device, dtype=args.dtype)
 
     def choose(documents: Sequence[Document], lengths: Sequence[int]) -> list[list[int]]:
-        budgets = [Budget(num_sentences=k) for k in lengths]
         prepared = [
-            summarizer.prepare_sentences(example.article, sentences, budget)
-            for (example, sentences), budget in zip(documents, budgets, strict=True)
+            summarizer.prepare_sentences(example.article, sentences, Budget(num_sentences=k))
+            for (example, sentences), k in zip(documents, lengths, strict=True)
         ]
-        summaries = summarizer.summarize_prepared(
-            prepared, budgets, args.trigram_blocking, args.batch_size
-        )
+        summaries = summarizer.summarize_prepared(prepared, args.trigram_blocking, args.batch_size)
         return [[s.index for s in summary.sentences] for summary in summaries]
 
     return choose

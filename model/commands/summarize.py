@@ -105,7 +105,7 @@ def summarize_jsonl(
             numbered = rows[start : start + args.batch_size]
             prepared = prepare_rows(summarizer, numbered, args.input, budget)
             summaries = summarizer.summarize_prepared(
-                prepared, [budget] * len(prepared), args.trigram_blocking, args.batch_size
+                prepared, args.trigram_blocking, args.batch_size
             )
             group = [row for _, row in numbered]
             for row, summary in zip(group, summaries, strict=True):

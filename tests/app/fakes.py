@@ -76,7 +76,7 @@ class FakePredictor:
         if not sentences:
             raise ValueError("the text contains no sentences")
         tokens = sum(len(s.text.split()) + 2 for s in sentences)
-        return PreparedDocument(text, sentences, min(tokens, MAX_TOKENS))
+        return PreparedDocument(text, sentences, min(tokens, MAX_TOKENS), budget=budget or Budget())
 
     def score(self, documents: Sequence[PreparedDocument]) -> list[list[float]]:
         with self._lock:
@@ -104,4 +104,6 @@ class EnglishOnlyPredictor(FakePredictor):
     def prepare(self, text: str, budget: Budget | None = None) -> PreparedDocument:
         document = super().prepare(text, budget)
         sentences = split_sentences(text)
-        return PreparedDocument(text, sentences, document.num_tokens, None, has_cjk(text) * 1.0)
+        return PreparedDocument(
+            text, sentences, document.num_tokens, None, has_cjk(text) * 1.0, document.budget
+        )

@@ -43,6 +43,16 @@ def test_sentence_budgets(summarizer: Summarizer, budget: Budget, count: int) ->
     assert len(summary.sentences) == count
 
 
+def test_prepared_documents_are_summarized_under_the_budget_they_were_prepared_for(
+    summarizer: Summarizer,
+) -> None:
+    budgets = [Budget(num_sentences=1), Budget(ratio=0.5), Budget(num_sentences=2)]
+    prepared = [summarizer.prepare(ARTICLE, budget) for budget in budgets]
+    assert [d.budget for d in prepared] == budgets
+    summaries = summarizer.summarize_prepared(prepared, trigram_blocking=False)
+    assert [len(s.sentences) for s in summaries] == [1, 3, 2]
+
+
 def test_word_budget(summarizer: Summarizer) -> None:
     summary = summarizer.summarize(ARTICLE, Budget(max_words=15))
     assert 0 < sum(len(s.text.split()) for s in summary.sentences) <= 15
