@@ -39,6 +39,13 @@ _ELLIPSIS_END = re.compile(r"(?:…|\.\.\.)(?=\s+[\"“‘'(\[]?[A-Z])")
 # quote or bracket tokens.
 _PTB_SENTENCE_END = re.compile(r"(?:^|(?<=\s))[.!?]+(?:\s+(?:''|'|\"|-rrb-|-rsb-|\)))*(?=\s|$)")
 _PUNCTUATION = frozenset(".,!?;:")
+# Punkt breaks cased prose after a person's initials and before a number's digits ("George W. |
+# Bush", "J.K. | Rowling", "world No. | 7"), which the lower-cased training text never shows it:
+# a piece ending so goes on into the next. Initials that are place abbreviations (U.S., D.C.) or
+# the pronoun I can end a sentence and are left to Punkt, as is a break before a word that Punkt
+# knows as a frequent sentence starter ("Plan B. The ...").
+_INITIALS_END = re.compile(r"(?:^|[\s(])((?:[A-Z]\.)+)\s*$")
+_NUMBER_SIGN_END = re.compile(r"(?:^|\s)[Nn]o\.\s*$")
 # CJK text ends a sentence at 。！？ (and the half-width ｡), at …… (the six-dot ellipsis), and at
 # . ! ? written right after a CJK character; closing quotes and brackets after the end stay with
 # the sentence. An end followed by ，、：； is inside a sentence (“好！”他说 is split, “好！”，他说
@@ -51,15 +58,21 @@ _CJK_END = re.compile(
 
 
 @lru_cache(maxsize=1)
-def punkt_tokenizer() -> PunktSentenceTokenizer:
-    """The Punkt tokenizer with the parameters shipped in the package (no nltk.download)."""
+def punkt_parameters() -> PunktParameters:
+    """The Punkt parameters shipped in the package (no nltk.download)."""
     data = json.loads(PUNKT_PARAMS_PATH.read_text(encoding="utf-8"))
     params = PunktParameters()
     params.abbrev_types = set(data["abbrev_types"])
     params.collocations = {(a, b) for a, b in data["collocations"]}
     params.sent_starters = set(data["sent_starters"])
     params.ortho_context.update({k: int(v) for k, v in data["ortho_context"].items()})
-    return PunktSentenceTokenizer(params)
+    return params
+
+
+@lru_cache(maxsize=1)
+def punkt_tokenizer() -> PunktSentenceTokenizer:
+    """The Punkt tokenizer with the shipped parameters."""
+    return PunktSentenceTokenizer(punkt_parameters())
 
 
 def looks_ptb_tokenized(text: str) -> bool:
@@ -94,14 +107,32 @@ def _ptb_spans(paragraph: str) -> Iterator[tuple[int, int]]:
     yield start, len(paragraph)
 
 
-def _punkt_spans(paragraph: str) -> Iterator[tuple[int, int]]:
-    """Punkt's sentence spans, rejoining a piece that starts in lower case to the one before.
+def _is_personal(initials: str) -> bool:
+    """True for initials such as ``W.`` or ``J.K.``, not ``U.S.``, ``D.C.`` or the pronoun I."""
+    return initials != "I." and initials[:-1].lower() not in SEED_ABBREVIATIONS
 
-    Punkt always breaks after ``?`` and ``!``, so ``"Is it true?" he asked.`` would become two.
+
+def _goes_on(piece: str, following: str) -> bool:
+    """True when Punkt's break between ``piece`` and ``following`` is inside a sentence.
+
+    Punkt always breaks after ``?`` and ``!``, so ``"Is it true?" he asked.`` would become two;
+    it also breaks after initials and ``No.`` in cased prose (``_INITIALS_END``).
     """
+    if following[:1].islower():
+        return True
+    initials = _INITIALS_END.search(piece)
+    if initials and _is_personal(initials.group(1)):
+        words = following.split(maxsplit=1)
+        first = words[0].lower() if words else ""
+        return following[:1].isupper() and first not in punkt_parameters().sent_starters
+    return bool(_NUMBER_SIGN_END.search(piece)) and following[:1].isdigit()
+
+
+def _punkt_spans(paragraph: str) -> Iterator[tuple[int, int]]:
+    """Punkt's sentence spans, each piece that goes on (``_goes_on``) joined to the one before."""
     pending: tuple[int, int] | None = None
     for start, end in _split_at_ellipses(paragraph, punkt_tokenizer().span_tokenize(paragraph)):
-        if pending is not None and paragraph[start].islower():
+        if pending is not None and _goes_on(paragraph[pending[0] : start], paragraph[start:end]):
             pending = (pending[0], end)
             continue
         if pending is not None:

@@ -110,3 +110,21 @@ def test_an_ellipsis_before_a_capitalised_word_ends_a_sentence() -> None:
         "Then it passed... and more.",
     ]
     assert_offsets(text)
+
+
+def test_initials_and_number_signs_do_not_end_a_sentence() -> None:
+    text = (
+        "Harry Potter author J.K. Rowling replied. President George W. Bush spoke. "
+        "The former world No. 7 returned. She moved to the U.S. The rest stayed. "
+        "It was their Plan B. The plan failed."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Harry Potter author J.K. Rowling replied.",
+        "President George W. Bush spoke.",
+        "The former world No. 7 returned.",
+        "She moved to the U.S.",
+        "The rest stayed.",
+        "It was their Plan B.",
+        "The plan failed.",
+    ]
+    assert_offsets(text)
